@@ -1,0 +1,17 @@
+DROP TABLE IF EXISTS idempotency_keys;
+DROP TABLE IF EXISTS sandbox_metrics;
+DROP TABLE IF EXISTS sandbox_executions;
+DROP TABLE IF EXISTS sandbox_volumes;
+DROP TABLE IF EXISTS sandbox_env_vars;
+DROP TABLE IF EXISTS sandboxes;
+DROP TABLE IF EXISTS templates;
+DROP TABLE IF EXISTS agent_models;
+DROP TABLE IF EXISTS models;
+DROP TABLE IF EXISTS agents;
+DROP TRIGGER IF EXISTS sandbox_provider_settings_updated_at;
+DROP TRIGGER IF EXISTS sandbox_settings_updated_at;
+DROP TABLE IF EXISTS sandbox_provider_settings;
+DROP TABLE IF EXISTS sandbox_settings;
+DROP TABLE IF EXISTS providers;
+DROP TABLE IF EXISTS api_tokens;
+DROP TABLE IF EXISTS users;

@@ -1,0 +1,21 @@
+/* Every RPC handler, one per line of common/methods.def (svc_<fn>). */
+#ifndef SBX_SERVER_SERVICES_H
+#define SBX_SERVER_SERVICES_H
+
+#include "rpc.h"
+
+#define SBX_METHOD(Svc, svc, Meth, fn, In, Out, flags)                          \
+	sbx_status svc_##fn(rpc_call *call, const ProtobufCMessage *req,          \
+			    ProtobufCMessage **resp);
+#include "methods.def"
+#undef SBX_METHOD
+
+/* Reply for methods whose service lands in a later release. */
+sbx_status svc_unimplemented(rpc_call *call, const char *what);
+
+/* Publishes an event on `topic` once the call's transaction has committed.
+ * Strings are copied into the call's arena. */
+void svc_announce(rpc_call *call, const char *topic, const char *kind, const char *subject,
+		  char *const *fields, size_t n_fields);
+
+#endif
