@@ -19,7 +19,7 @@ CPPFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC -I$(B)/gen -Iclient/include -Icommon 
             -Iserver -Iproviders $(SAN)
 LDLIBS_BASE := -lnng -lprotobuf-c -lpthread
 LDLIBS_SRV  := $(LDLIBS_BASE) -lsqlite3 -lsodium -ljansson -lcurl -lseccomp -lm
-LDLIBS_CLI  := $(LDLIBS_BASE) -ljansson -lm
+LDLIBS_CLI  := $(LDLIBS_BASE) -ljansson -lsodium -lm
 
 PROTOS    := $(sort $(wildcard proto/sbx/v1/*.proto))
 PB_C      := $(patsubst proto/%.proto,$(B)/gen/%.pb-c.c,$(PROTOS))

@@ -14,7 +14,7 @@ const sbx_method_info sbx_methods[SBX_MID_COUNT] = {
 #define SBX_METHOD(Svc, svc, Meth, fn, In, Out, fl)                                \
 	{"/sbx.v1." #Svc "/" #Meth, "sbx.v1." #Svc, #Meth, "sbx.v1." #In,         \
 	 "sbx.v1." #Out, &sbx__v1__##svc##__descriptor, (fl)},
-#include "methods.def"
+#include "sbx/methods.def"
 #undef SBX_METHOD
 };
 

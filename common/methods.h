@@ -1,4 +1,4 @@
-/* The RPC method table shared by libsbx and sbxd (see methods.def). */
+/* The RPC method table shared by libsbx and sbxd (see client/include/sbx/methods.def). */
 #ifndef SBX_COMMON_METHODS_H
 #define SBX_COMMON_METHODS_H
 
@@ -26,7 +26,7 @@ typedef struct sbx_method_info {
 
 enum sbx_method_id {
 #define SBX_METHOD(Svc, svc, Meth, fn, In, Out, flags) SBX_MID_##fn,
-#include "methods.def"
+#include "sbx/methods.def"
 #undef SBX_METHOD
 	SBX_MID_COUNT
 };

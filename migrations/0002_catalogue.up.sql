@@ -60,8 +60,9 @@ INSERT INTO providers (id, name, display_name, description, provider_type, is_cl
 
 INSERT INTO sandbox_settings (id) VALUES (1);
 
-INSERT INTO sandbox_provider_settings (provider, enabled) VALUES
-    ('local', 1), ('docker', 0), ('beam', 0), ('cloudflare', 0), ('daytona', 0), ('e2b', 0),
+-- Providers that need no credentials are configured from the start.
+INSERT INTO sandbox_provider_settings (provider, enabled, configured) VALUES
+    ('local', 1, 1), ('docker', 0, 1), ('beam', 0), ('cloudflare', 0), ('daytona', 0), ('e2b', 0),
     ('flyio', 0), ('modal', 0), ('northflank', 0), ('vercel', 0), ('dagger', 0);
 
 INSERT INTO models (id, provider, display_name, input_price_per_mtok, output_price_per_mtok, cached_input_price_per_mtok, cache_write_price_per_mtok, context_window) VALUES

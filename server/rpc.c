@@ -22,7 +22,7 @@
 
 static const rpc_handler handlers[SBX_MID_COUNT] = {
 #define SBX_METHOD(Svc, svc, Meth, fn, In, Out, flags) svc_##fn,
-#include "methods.def"
+#include "sbx/methods.def"
 #undef SBX_METHOD
 };
 

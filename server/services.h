@@ -1,4 +1,4 @@
-/* Every RPC handler, one per line of common/methods.def (svc_<fn>). */
+/* Every RPC handler, one per line of client/include/sbx/methods.def (svc_<fn>). */
 #ifndef SBX_SERVER_SERVICES_H
 #define SBX_SERVER_SERVICES_H
 
@@ -7,7 +7,7 @@
 #define SBX_METHOD(Svc, svc, Meth, fn, In, Out, flags)                          \
 	sbx_status svc_##fn(rpc_call *call, const ProtobufCMessage *req,          \
 			    ProtobufCMessage **resp);
-#include "methods.def"
+#include "sbx/methods.def"
 #undef SBX_METHOD
 
 /* Reply for methods whose service lands in a later release. */

@@ -1,0 +1,15 @@
+/* Top-level commands of the sbx CLI, one file each (cmd_<name>.c). Each
+ * gets the arguments after its name. */
+#ifndef SBX_CLI_COMMANDS_H
+#define SBX_CLI_COMMANDS_H
+
+#include "cli.h"
+
+int cmd_health(struct cli *c, int argc, char **argv);
+int cmd_info(struct cli *c, int argc, char **argv);
+int cmd_settings(struct cli *c, int argc, char **argv);
+int cmd_providers(struct cli *c, int argc, char **argv);
+int cmd_agents(struct cli *c, int argc, char **argv);
+int cmd_tokens(struct cli *c, int argc, char **argv);
+
+#endif

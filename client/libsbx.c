@@ -1,0 +1,461 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/pubsub0/sub.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/tls/tls.h>
+
+#include "methods.h"
+#include "paths.h"
+#include "sbx/sbx.h"
+#include "wire.h"
+#include "sbx/v1/rpc.pb-c.h"
+
+#define DEFAULT_TIMEOUT_MS 30000
+#define DEFAULT_RETRIES 3
+#define TOKEN_MAX 256
+#define SUB_RECV_BUFFER 8192
+
+struct sbx_client {
+	nng_socket sock;
+	nng_tls_config *tls;
+	char address[1024];
+	char token[TOKEN_MAX];
+	int timeout_ms;
+	int max_retries;
+	size_t max_message;
+	unsigned seed;
+};
+
+struct sbx_subscription {
+	nng_socket sock;
+	size_t max_message;
+};
+
+static sbx_status set_err(sbx_error *err, sbx_status code, const char *field,
+			  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static sbx_status set_err(sbx_error *err, sbx_status code, const char *field,
+			  const char *fmt, ...)
+{
+	if (err != NULL) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err->message, sizeof(err->message), fmt, ap);
+		va_end(ap);
+		err->code = code;
+		snprintf(err->field, sizeof(err->field), "%s", field ? field : "");
+	}
+	return code;
+}
+
+const char *sbx_error_message(const sbx_error *err)
+{
+	return err && err->message[0] ? err->message : sbx_status_name(err ? (int)err->code : 2);
+}
+
+/* nng errors at the client boundary. */
+static sbx_status from_nng(int rv)
+{
+	switch (rv) {
+	case NNG_ETIMEDOUT:
+		return SBX_DEADLINE_EXCEEDED;
+	case NNG_ECONNREFUSED:
+	case NNG_ECONNRESET:
+	case NNG_ECLOSED:
+	case NNG_ECONNSHUT:
+	case NNG_ENOENT:
+	case NNG_EADDRINVAL:
+	case NNG_EUNREACHABLE:
+		return rv == NNG_EADDRINVAL ? SBX_INVALID_ARGUMENT : SBX_UNAVAILABLE;
+	case NNG_ENOMEM:
+		return SBX_RESOURCE_EXHAUSTED;
+	case NNG_ECANCELED:
+		return SBX_CANCELLED;
+	default:
+		return SBX_UNKNOWN;
+	}
+}
+
+static void read_token_file(char *out, size_t cap)
+{
+	char dir[1024], path[1100];
+	if (paths_data_dir(dir, sizeof(dir)) != 0 ||
+	    paths_admin_token(dir, path, sizeof(path)) != 0) {
+		return;
+	}
+	FILE *f = fopen(path, "re");
+	if (f == NULL) {
+		return;
+	}
+	if (fgets(out, (int)cap, f) == NULL) {
+		out[0] = '\0';
+	}
+	fclose(f);
+	out[strcspn(out, "\r\n")] = '\0';
+}
+
+static sbx_status setup_tls(sbx_client *c, nng_dialer d, const sbx_options *opt,
+			    sbx_error *err)
+{
+	int rv = nng_tls_config_alloc(&c->tls, NNG_TLS_MODE_CLIENT);
+	if (rv == 0 && opt->tls_ca_file != NULL) {
+		rv = nng_tls_config_ca_file(c->tls, opt->tls_ca_file);
+		if (rv == 0) {
+			rv = nng_tls_config_auth_mode(c->tls, NNG_TLS_AUTH_MODE_REQUIRED);
+		}
+	} else if (rv == 0) {
+		rv = nng_tls_config_auth_mode(c->tls, NNG_TLS_AUTH_MODE_NONE);
+	}
+	if (rv == 0 && opt->tls_server_name != NULL) {
+		rv = nng_tls_config_server_name(c->tls, opt->tls_server_name);
+	}
+	if (rv == 0) {
+		rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, c->tls);
+	}
+	return rv == 0 ? SBX_OK
+		       : set_err(err, SBX_INVALID_ARGUMENT, "tls_ca_file", "TLS set-up: %s",
+				 nng_strerror(rv));
+}
+
+sbx_status sbx_connect(sbx_client **out, const sbx_options *opt, sbx_error *err)
+{
+	static const sbx_options defaults;
+	*out = NULL;
+	if (opt == NULL) {
+		opt = &defaults;
+	}
+	sbx_client *c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		return set_err(err, SBX_RESOURCE_EXHAUSTED, NULL, "out of memory");
+	}
+	const char *addr = opt->address ? opt->address : getenv("SBX_ADDR");
+	if (addr != NULL && addr[0] != '\0') {
+		snprintf(c->address, sizeof(c->address), "%s", addr);
+	} else {
+		paths_default_listen(c->address, sizeof(c->address));
+	}
+	const char *tok = opt->token ? opt->token : getenv("SBX_TOKEN");
+	if (tok != NULL && tok[0] != '\0') {
+		snprintf(c->token, sizeof(c->token), "%s", tok);
+	} else {
+		read_token_file(c->token, sizeof(c->token));
+	}
+	c->timeout_ms = opt->timeout_ms > 0 ? opt->timeout_ms : DEFAULT_TIMEOUT_MS;
+	c->max_retries = opt->max_retries < 0 ? 0 : opt->max_retries ? opt->max_retries : DEFAULT_RETRIES;
+	c->max_message = opt->max_message ? opt->max_message : SBX_DEFAULT_MAX_MESSAGE;
+	c->seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)c;
+
+	nng_dialer d;
+	int rv = nng_req0_open(&c->sock);
+	if (rv == 0) {
+		/* No blind resends: writes carry idempotency keys and reads are
+		 * retried here, with backoff, on UNAVAILABLE only. */
+		rv = nng_socket_set_ms(c->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+	}
+	if (rv == 0) {
+		rv = nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, c->max_message + 65536);
+	}
+	if (rv == 0) {
+		rv = nng_dialer_create(&d, c->sock, c->address);
+	}
+	if (rv != 0) {
+		sbx_status s = set_err(err, from_nng(rv) == SBX_INVALID_ARGUMENT ? SBX_INVALID_ARGUMENT : SBX_UNAVAILABLE,
+				       "address", "%s: %s", c->address, nng_strerror(rv));
+		sbx_disconnect(c);
+		return s;
+	}
+	if (strncmp(c->address, "tls+", 4) == 0 && setup_tls(c, d, opt, err) != SBX_OK) {
+		sbx_disconnect(c);
+		return err ? err->code : SBX_INVALID_ARGUMENT;
+	}
+	/* The first dial is synchronous so that "nothing is listening" is an
+	 * answer now, not a timeout later; nng redials by itself afterwards. */
+	rv = nng_dialer_start(d, 0);
+	if (rv != 0) {
+		sbx_status s = set_err(err, SBX_UNAVAILABLE, NULL,
+				       "cannot connect to %s: %s (is sbxd running?)", c->address,
+				       nng_strerror(rv));
+		sbx_disconnect(c);
+		return s;
+	}
+	*out = c;
+	return SBX_OK;
+}
+
+void sbx_disconnect(sbx_client *c)
+{
+	if (c == NULL) {
+		return;
+	}
+	nng_close(c->sock);
+	if (c->tls != NULL) {
+		nng_tls_config_free(c->tls);
+	}
+	memset(c->token, 0, sizeof(c->token));
+	free(c);
+}
+
+const char *sbx_client_address(const sbx_client *c)
+{
+	return c->address;
+}
+
+void sbx_free(void *resp)
+{
+	if (resp != NULL) {
+		protobuf_c_message_free_unpacked(resp, NULL);
+	}
+}
+
+static void new_key(sbx_client *c, char key[40])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned s = c->seed ^ (unsigned)clock();
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	s ^= (unsigned)ts.tv_nsec;
+	for (int i = 0; i < 32; i++) {
+		key[i] = hex[(unsigned)rand_r(&s) & 15];
+	}
+	key[32] = '\0';
+	c->seed = s;
+}
+
+/* One attempt: send, receive, decode. */
+static sbx_status call_once(sbx_client *c, const sbx_method_info *m,
+			    const ProtobufCMessageDescriptor *out_desc, nng_msg *msg,
+			    int timeout_ms, ProtobufCMessage **resp, sbx_error *err)
+{
+	nng_ctx ctx;
+	nng_aio *aio = NULL;
+	int rv = nng_ctx_open(&ctx, c->sock);
+	if (rv == 0 && (rv = nng_aio_alloc(&aio, NULL, NULL)) != 0) {
+		nng_ctx_close(ctx);
+	}
+	if (rv != 0) {
+		nng_msg_free(msg);
+		return set_err(err, from_nng(rv), NULL, "%s: %s", m->name, nng_strerror(rv));
+	}
+	/* One deadline covers send and receive (nng 1.5 has no blocking
+	 * per-context send/recv: drive the aio and wait). */
+	nng_msg *reply = NULL;
+	nng_aio_set_timeout(aio, timeout_ms);
+	nng_aio_set_msg(aio, msg);
+	nng_ctx_send(ctx, aio);
+	nng_aio_wait(aio);
+	rv = nng_aio_result(aio);
+	if (rv != 0) {
+		nng_msg_free(nng_aio_get_msg(aio));
+	} else {
+		nng_ctx_recv(ctx, aio);
+		nng_aio_wait(aio);
+		rv = nng_aio_result(aio);
+		if (rv == 0) {
+			reply = nng_aio_get_msg(aio);
+		}
+	}
+	nng_aio_free(aio);
+	nng_ctx_close(ctx);
+	if (rv != 0) {
+		return set_err(err, from_nng(rv), NULL, "%s: %s%s", m->name, nng_strerror(rv),
+			       rv == NNG_ETIMEDOUT ? " (deadline exceeded)" : "");
+	}
+	const uint8_t *hb, *bb;
+	size_t hl, bl;
+	Sbx__V1__ReplyHeader *h = NULL;
+	sbx_status s = SBX_OK;
+	if (wire_split(nng_msg_body(reply), nng_msg_len(reply), &hb, &hl, &bb, &bl) != 0 ||
+	    wire_unpack(&sbx__v1__reply_header__descriptor, hb, hl, wire_unpack_budget(hl),
+			(ProtobufCMessage **)&h) != SBX_OK) {
+		s = set_err(err, SBX_INTERNAL, NULL, "%s: malformed reply", m->name);
+	} else if (h->code != SBX_OK) {
+		const char *field = NULL;
+		for (size_t i = 0; i < h->n_details; i++) {
+			if (h->details[i]->detail_case == SBX__V1__ERROR_DETAIL__DETAIL_FIELD_VIOLATION) {
+				field = h->details[i]->field_violation->field;
+			}
+		}
+		s = set_err(err, h->code > 0 && h->code <= SBX_STATUS_MAX ? (sbx_status)h->code : SBX_UNKNOWN,
+			    field, "%s", h->message);
+	} else {
+		s = wire_unpack(out_desc, bb, bl, wire_unpack_budget(bl), resp);
+		if (s != SBX_OK) {
+			set_err(err, SBX_INTERNAL, NULL, "%s: malformed %s in reply", m->name,
+				out_desc->name);
+		}
+	}
+	if (h != NULL) {
+		protobuf_c_message_free_unpacked(&h->base, NULL);
+	}
+	nng_msg_free(reply);
+	return s;
+}
+
+static nng_msg *build_request(sbx_client *c, const sbx_method_info *m,
+			      const ProtobufCMessage *req, int timeout_ms, const char *key,
+			      sbx_error *err)
+{
+	Sbx__V1__CallHeader h = SBX__V1__CALL_HEADER__INIT;
+	h.method = (char *)m->name;
+	h.timeout_ms = timeout_ms;
+	h.token = c->token;
+	h.idempotency_key = (char *)key;
+	size_t n = wire_frame_size(&h.base, req);
+	/* An oversized request would be dropped by the daemon with the pipe
+	 * closed: the caller would only see a timeout. Say it now instead. */
+	if (n > c->max_message) {
+		set_err(err, SBX_RESOURCE_EXHAUSTED, NULL,
+			"%s: request of %zu bytes exceeds the %zu-byte message limit", m->name, n,
+			c->max_message);
+		return NULL;
+	}
+	nng_msg *msg;
+	if (nng_msg_alloc(&msg, n) != 0) {
+		set_err(err, SBX_RESOURCE_EXHAUSTED, NULL, "out of memory");
+		return NULL;
+	}
+	wire_pack(&h.base, req, nng_msg_body(msg));
+	return msg;
+}
+
+static void backoff(int attempt)
+{
+	long ms = 50L << attempt;
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+sbx_status sbx_call(sbx_client *c, const char *method, const ProtobufCMessage *req,
+		    ProtobufCMessage **resp, const sbx_call_options *copt, sbx_error *err)
+{
+	*resp = NULL;
+	const sbx_method_info *m = sbx_method_find(method, strlen(method));
+	if (m == NULL) {
+		return set_err(err, SBX_UNIMPLEMENTED, NULL, "unknown method %s", method);
+	}
+	const ProtobufCMessageDescriptor *in = sbx_method_input(m);
+	const ProtobufCMessageDescriptor *out = sbx_method_output(m);
+	if (req == NULL || req->descriptor != in) {
+		return set_err(err, SBX_INVALID_ARGUMENT, NULL, "%s takes a %s", method,
+			       in ? in->name : "?");
+	}
+	int timeout = copt && copt->timeout_ms ? copt->timeout_ms : c->timeout_ms;
+	char key[40] = "";
+	if (copt && copt->idempotency_key) {
+		snprintf(key, sizeof(key), "%s", copt->idempotency_key);
+	} else if ((m->flags & M_READONLY) == 0) {
+		new_key(c, key);
+	}
+	int retryable = (m->flags & (M_IDEMPOTENT | M_READONLY)) != 0;
+	sbx_status s;
+	for (int attempt = 0;; attempt++) {
+		nng_msg *msg = build_request(c, m, req, timeout, key, err);
+		if (msg == NULL) {
+			return err ? err->code : SBX_RESOURCE_EXHAUSTED;
+		}
+		/* A negative timeout tells the daemon the budget is spent; the
+		 * wait here still needs a positive one. */
+		s = call_once(c, m, out, msg, timeout > 0 ? timeout : c->timeout_ms, resp, err);
+		if (s != SBX_UNAVAILABLE || !retryable || attempt >= c->max_retries) {
+			return s;
+		}
+		backoff(attempt);
+	}
+}
+
+#define SBX_METHOD(Svc, svc, Meth, fn, In, Out, flags)                                  \
+	sbx_status sbx_##fn(sbx_client *c, const Sbx__V1__##In *req, Sbx__V1__##Out **resp, \
+			    sbx_error *err)                                                 \
+	{                                                                                   \
+		return sbx_call(c, "/sbx.v1." #Svc "/" #Meth, &req->base,                  \
+				(ProtobufCMessage **)resp, NULL, err);                      \
+	}
+#include "sbx/methods.def"
+#undef SBX_METHOD
+
+/* ---- events ------------------------------------------------------------ */
+
+sbx_status sbx_subscribe(sbx_client *c, const char *topic, sbx_subscription **out,
+			 sbx_error *err)
+{
+	*out = NULL;
+	Sbx__V1__Empty req = SBX__V1__EMPTY__INIT;
+	Sbx__V1__ServerInfoResponse *info = NULL;
+	sbx_status s = sbx_server_info(c, &req, &info, err);
+	if (s != SBX_OK) {
+		return s;
+	}
+	sbx_subscription *sub = calloc(1, sizeof(*sub));
+	if (sub == NULL) {
+		sbx_free(info);
+		return set_err(err, SBX_RESOURCE_EXHAUSTED, NULL, "out of memory");
+	}
+	sub->max_message = c->max_message;
+	int rv = nng_sub0_open(&sub->sock);
+	if (rv == 0) {
+		rv = nng_socket_set_int(sub->sock, NNG_OPT_RECVBUF, SUB_RECV_BUFFER);
+	}
+	if (rv == 0) {
+		rv = nng_socket_set_size(sub->sock, NNG_OPT_RECVMAXSZ, c->max_message + 65536);
+	}
+	if (rv == 0) {
+		/* Topics are byte prefixes: subscribe without the NUL. */
+		rv = nng_socket_set(sub->sock, NNG_OPT_SUB_SUBSCRIBE, topic, strlen(topic));
+	}
+	if (rv == 0) {
+		rv = nng_dial(sub->sock, info->event_address, NULL, 0);
+	}
+	if (rv != 0) {
+		s = set_err(err, from_nng(rv), NULL, "subscribe %s at %s: %s", topic,
+			    info->event_address, nng_strerror(rv));
+		sbx_free(info);
+		sbx_unsubscribe(sub);
+		return s;
+	}
+	sbx_free(info);
+	*out = sub;
+	return SBX_OK;
+}
+
+sbx_status sbx_next_event(sbx_subscription *s, int timeout_ms, Sbx__V1__Event **ev,
+			  sbx_error *err)
+{
+	*ev = NULL;
+	nng_socket_set_ms(s->sock, NNG_OPT_RECVTIMEO, timeout_ms < 0 ? NNG_DURATION_INFINITE : timeout_ms);
+	nng_msg *m;
+	int rv = nng_recvmsg(s->sock, &m, 0);
+	if (rv != 0) {
+		return set_err(err, from_nng(rv), NULL, "event: %s", nng_strerror(rv));
+	}
+	const uint8_t *body = nng_msg_body(m);
+	size_t len = nng_msg_len(m);
+	const uint8_t *nul = memchr(body, 0, len);
+	sbx_status st = SBX_OK;
+	if (nul == NULL) {
+		st = set_err(err, SBX_DATA_LOSS, NULL, "event without topic delimiter");
+	} else {
+		size_t off = (size_t)(nul - body) + 1;
+		st = wire_unpack(&sbx__v1__event__descriptor, body + off, len - off,
+				 wire_unpack_budget(len - off), (ProtobufCMessage **)ev);
+		if (st != SBX_OK) {
+			set_err(err, SBX_DATA_LOSS, NULL, "malformed event");
+		}
+	}
+	nng_msg_free(m);
+	return st;
+}
+
+void sbx_unsubscribe(sbx_subscription *s)
+{
+	if (s != NULL) {
+		nng_close(s->sock);
+		free(s);
+	}
+}
