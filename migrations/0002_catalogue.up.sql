@@ -62,8 +62,8 @@ INSERT INTO sandbox_settings (id) VALUES (1);
 
 -- Providers that need no credentials are configured from the start.
 INSERT INTO sandbox_provider_settings (provider, enabled, configured) VALUES
-    ('local', 1, 1), ('docker', 0, 1), ('beam', 0), ('cloudflare', 0), ('daytona', 0), ('e2b', 0),
-    ('flyio', 0), ('modal', 0), ('northflank', 0), ('vercel', 0), ('dagger', 0);
+    ('local', 1, 1), ('docker', 0, 1), ('beam', 0, 0), ('cloudflare', 0, 0), ('daytona', 0, 0), ('e2b', 0, 0),
+    ('flyio', 0, 0), ('modal', 0, 0), ('northflank', 0, 0), ('vercel', 0, 0), ('dagger', 0, 0);
 
 INSERT INTO models (id, provider, display_name, input_price_per_mtok, output_price_per_mtok, cached_input_price_per_mtok, cache_write_price_per_mtok, context_window) VALUES
 ('claude-sonnet-4-5-20250929', 'anthropic', 'Claude Sonnet 4.5', 3.00, 15.00, 0.30, 3.75, 200000),

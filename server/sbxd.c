@@ -23,8 +23,6 @@
 
 #define MAX_LISTEN 16
 
-struct daemon_info daemon_info;
-
 struct config {
 	const char *listen[MAX_LISTEN + 1];
 	size_t n_listen;

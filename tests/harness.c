@@ -1,0 +1,227 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+const char *harness_build_dir(void)
+{
+	const char *b = getenv("SBX_BUILD_DIR");
+	return b && b[0] ? b : "build";
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+static int read_token(struct daemon *d)
+{
+	char path[320];
+	snprintf(path, sizeof(path), "%s/data/admin.token", d->dir);
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		return -1;
+	}
+	int ok = fgets(d->admin_token, sizeof(d->admin_token), f) != NULL;
+	fclose(f);
+	d->admin_token[strcspn(d->admin_token, "\n")] = '\0';
+	return ok ? 0 : -1;
+}
+
+static int spawn(struct daemon *d)
+{
+	char bin[256], data[320], log[320];
+	snprintf(bin, sizeof(bin), "%s/sbxd", harness_build_dir());
+	snprintf(data, sizeof(data), "%s/data", d->dir);
+	snprintf(log, sizeof(log), "%s/sbxd.log", d->dir);
+	pid_t pid = fork();
+	if (pid < 0) {
+		return -1;
+	}
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (fd >= 0) {
+			dup2(fd, 2);
+			dup2(fd, 1);
+		}
+		execl(bin, bin, "--data-dir", data, "--listen", d->addr, "--events", d->events,
+		      (char *)NULL);
+		_exit(127);
+	}
+	d->pid = pid;
+	/* Serving means: the admin token exists and a health check answers. */
+	for (int i = 0; i < 500; i++) {
+		int st;
+		if (waitpid(pid, &st, WNOHANG) == pid) {
+			d->pid = 0;
+			return -1;
+		}
+		if (read_token(d) == 0) {
+			sbx_options o = {.address = d->addr, .token = d->admin_token, .timeout_ms = 2000, .max_retries = -1};
+			sbx_client *c = NULL;
+			if (sbx_connect(&c, &o, NULL) == SBX_OK) {
+				Sbx__V1__HealthCheckRequest req = SBX__V1__HEALTH_CHECK_REQUEST__INIT;
+				Sbx__V1__HealthCheckResponse *r = NULL;
+				sbx_status s = sbx_health_check(c, &req, &r, NULL);
+				sbx_free(r);
+				sbx_disconnect(c);
+				if (s == SBX_OK) {
+					return 0;
+				}
+			}
+		}
+		sleep_ms(10);
+	}
+	return -1;
+}
+
+int harness_start(struct daemon *d)
+{
+	memset(d, 0, sizeof(*d));
+	snprintf(d->dir, sizeof(d->dir), "/tmp/sbxtest.XXXXXX");
+	if (mkdtemp(d->dir) == NULL) {
+		return -1;
+	}
+	snprintf(d->addr, sizeof(d->addr), "ipc://%s/rpc.sock", d->dir);
+	snprintf(d->events, sizeof(d->events), "ipc://%s/events.sock", d->dir);
+	return spawn(d);
+}
+
+int harness_restart(struct daemon *d)
+{
+	return spawn(d);
+}
+
+int harness_stop(struct daemon *d, int sig)
+{
+	int st = 0;
+	if (d->pid > 0) {
+		kill(d->pid, sig);
+		waitpid(d->pid, &st, 0);
+		d->pid = 0;
+	}
+	return st;
+}
+
+void harness_cleanup(struct daemon *d)
+{
+	harness_stop(d, SIGTERM);
+	if (d->dir[0] != '\0' && getenv("SBX_KEEP_TEST_DIRS") == NULL) {
+		char cmd[320];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d->dir);
+		if (system(cmd) != 0) {
+			fprintf(stderr, "could not remove %s\n", d->dir);
+		}
+	}
+}
+
+sbx_client *harness_client(struct daemon *d, const char *token)
+{
+	sbx_options o = {.address = d->addr, .token = token ? token : d->admin_token,
+			 .timeout_ms = 10000};
+	sbx_client *c = NULL;
+	return sbx_connect(&c, &o, NULL) == SBX_OK ? c : NULL;
+}
+
+static char *slurp(int fd)
+{
+	size_t cap = 4096, len = 0;
+	char *buf = malloc(cap);
+	for (;;) {
+		if (len + 1 >= cap) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+		}
+		ssize_t n = read(fd, buf + len, cap - len - 1);
+		if (n <= 0) {
+			break;
+		}
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+int harness_cli(struct daemon *d, const char *token, char **out, char **err, ...)
+{
+	char *argv[64];
+	char bin[256];
+	snprintf(bin, sizeof(bin), "%s/sbx", harness_build_dir());
+	argv[0] = bin;
+	int n = 1;
+	va_list ap;
+	va_start(ap, err);
+	const char *a;
+	while (n < 63 && (a = va_arg(ap, const char *)) != NULL) {
+		argv[n++] = (char *)a;
+	}
+	va_end(ap);
+	argv[n] = NULL;
+	char outp[320], errp[320];
+	snprintf(outp, sizeof(outp), "%s/cli.out", d->dir);
+	snprintf(errp, sizeof(errp), "%s/cli.err", d->dir);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int fo = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int fe = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(fo, 1);
+		dup2(fe, 2);
+		int devnull = open("/dev/null", O_RDONLY);
+		dup2(devnull, 0);
+		setenv("SBX_ADDR", d->addr, 1);
+		if (token == NULL) {
+			setenv("SBX_TOKEN", d->admin_token, 1);
+		} else {
+			setenv("SBX_TOKEN", token, 1);
+		}
+		/* No fallback to a real admin.token of the user running the tests. */
+		setenv("SBX_DATA_DIR", d->dir, 1);
+		execv(bin, argv);
+		_exit(127);
+	}
+	int st = 0;
+	waitpid(pid, &st, 0);
+	int fo = open(outp, O_RDONLY);
+	int fe = open(errp, O_RDONLY);
+	char *o = slurp(fo), *e = slurp(fe);
+	close(fo);
+	close(fe);
+	if (out) {
+		*out = o;
+	} else {
+		free(o);
+	}
+	if (err) {
+		*err = e;
+	} else {
+		free(e);
+	}
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int harness_file_contains(const char *path, const char *needle)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL) {
+		return 0;
+	}
+	fseek(f, 0, SEEK_END);
+	long len = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *buf = malloc((size_t)len + 1);
+	size_t n = fread(buf, 1, (size_t)len, f);
+	fclose(f);
+	int found = memmem(buf, n, needle, strlen(needle)) != NULL;
+	free(buf);
+	return found;
+}

@@ -1,0 +1,41 @@
+/* Test harness: a real sbxd on a temporary data dir and ipc:// sockets,
+ * and helpers to call it through libsbx or the sbx CLI. */
+#ifndef SBX_TESTS_HARNESS_H
+#define SBX_TESTS_HARNESS_H
+
+#include <sys/types.h>
+
+#include "sbx/sbx.h"
+
+struct daemon {
+	char dir[256];
+	char addr[320];
+	char events[320];
+	char admin_token[256];
+	pid_t pid;
+};
+
+/* The build directory holding sbxd and sbx ($SBX_BUILD_DIR, else "build"). */
+const char *harness_build_dir(void);
+
+/* Creates a temp dir and starts sbxd in it; returns 0 once it is serving. */
+int harness_start(struct daemon *d);
+/* Starts sbxd again on the same dir (after harness_stop/kill). */
+int harness_restart(struct daemon *d);
+/* Sends `sig` and waits for the process. Returns its exit status (raw). */
+int harness_stop(struct daemon *d, int sig);
+/* Stops (SIGTERM) if running and removes the temp dir. */
+void harness_cleanup(struct daemon *d);
+
+/* A client with `token` (NULL: the admin token). Caller disconnects. */
+sbx_client *harness_client(struct daemon *d, const char *token);
+
+/* Runs `sbx ARGS...` (NULL-terminated) with SBX_ADDR/SBX_TOKEN set;
+ * captures stdout and stderr (malloc'd, caller frees). Returns the exit
+ * code. `token` NULL: admin; "" : no token at all. */
+int harness_cli(struct daemon *d, const char *token, char **out, char **err, ...);
+
+/* 1 if `needle` occurs in the file's bytes. */
+int harness_file_contains(const char *path, const char *needle);
+
+#endif
