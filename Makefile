@@ -10,12 +10,12 @@ SAN      ?=
 
 APT_PACKAGES := build-essential pkg-config libnng-dev libprotobuf-c-dev protobuf-c-compiler \
                 protobuf-compiler libsqlite3-dev libcurl4-openssl-dev libsodium-dev \
-                libjansson-dev libseccomp-dev libcmocka-dev sqlite3 busybox-static docker.io
+                libjansson-dev libseccomp-dev libcmocka-dev sqlite3
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
-CPPFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC -I$(B)/gen -Iclient/include -Icommon -Istorage \
+CPPFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC -I$(B)/gen -Iclient/include -Icommon -Istorage -Itests \
             -Iserver -Iproviders $(SAN)
 LDLIBS_BASE := -lnng -lprotobuf-c -lpthread
 LDLIBS_SRV  := $(LDLIBS_BASE) -lsqlite3 -lsodium -ljansson -lcurl -lseccomp -lm

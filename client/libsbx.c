@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,8 +23,18 @@
 #define TOKEN_MAX 256
 #define SUB_RECV_BUFFER 8192
 
+/* An nng context with its aio, reused across calls: opening them per call
+ * costs as much as the rest of the client path. */
+struct slot {
+	struct slot *next;
+	nng_ctx ctx;
+	nng_aio *aio;
+};
+
 struct sbx_client {
 	nng_socket sock;
+	pthread_mutex_t mu;
+	struct slot *idle;
 	nng_tls_config *tls;
 	char address[1024];
 	char token[TOKEN_MAX];
@@ -151,6 +162,7 @@ sbx_status sbx_connect(sbx_client **out, const sbx_options *opt, sbx_error *err)
 	c->max_retries = opt->max_retries < 0 ? 0 : opt->max_retries ? opt->max_retries : DEFAULT_RETRIES;
 	c->max_message = opt->max_message ? opt->max_message : SBX_DEFAULT_MAX_MESSAGE;
 	c->seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)c;
+	pthread_mutex_init(&c->mu, NULL);
 
 	nng_dialer d;
 	int rv = nng_req0_open(&c->sock);
@@ -194,7 +206,17 @@ void sbx_disconnect(sbx_client *c)
 	if (c == NULL) {
 		return;
 	}
+	/* Contexts before the socket: nng can hang closing a REQ socket whose
+	 * contexts are still open. */
+	while (c->idle != NULL) {
+		struct slot *s = c->idle;
+		c->idle = s->next;
+		nng_aio_free(s->aio);
+		nng_ctx_close(s->ctx);
+		free(s);
+	}
 	nng_close(c->sock);
+	pthread_mutex_destroy(&c->mu);
 	if (c->tls != NULL) {
 		nng_tls_config_free(c->tls);
 	}
@@ -228,21 +250,62 @@ static void new_key(sbx_client *c, char key[40])
 	c->seed = s;
 }
 
+static struct slot *slot_get(sbx_client *c)
+{
+	pthread_mutex_lock(&c->mu);
+	struct slot *s = c->idle;
+	if (s != NULL) {
+		c->idle = s->next;
+	}
+	pthread_mutex_unlock(&c->mu);
+	if (s != NULL) {
+		return s;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		return NULL;
+	}
+	if (nng_ctx_open(&s->ctx, c->sock) != 0) {
+		free(s);
+		return NULL;
+	}
+	if (nng_aio_alloc(&s->aio, NULL, NULL) != 0) {
+		nng_ctx_close(s->ctx);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* Returns a slot for reuse; one whose call failed is closed instead, so a
+ * late reply to it can never be taken for the next call's. */
+static void slot_put(sbx_client *c, struct slot *s, int failed)
+{
+	if (failed) {
+		nng_aio_free(s->aio);
+		nng_ctx_close(s->ctx);
+		free(s);
+		return;
+	}
+	pthread_mutex_lock(&c->mu);
+	s->next = c->idle;
+	c->idle = s;
+	pthread_mutex_unlock(&c->mu);
+}
+
 /* One attempt: send, receive, decode. */
 static sbx_status call_once(sbx_client *c, const sbx_method_info *m,
 			    const ProtobufCMessageDescriptor *out_desc, nng_msg *msg,
 			    int timeout_ms, ProtobufCMessage **resp, sbx_error *err)
 {
-	nng_ctx ctx;
-	nng_aio *aio = NULL;
-	int rv = nng_ctx_open(&ctx, c->sock);
-	if (rv == 0 && (rv = nng_aio_alloc(&aio, NULL, NULL)) != 0) {
-		nng_ctx_close(ctx);
-	}
-	if (rv != 0) {
+	struct slot *sl = slot_get(c);
+	if (sl == NULL) {
 		nng_msg_free(msg);
-		return set_err(err, from_nng(rv), NULL, "%s: %s", m->name, nng_strerror(rv));
+		return set_err(err, SBX_RESOURCE_EXHAUSTED, NULL, "%s: cannot open a context", m->name);
 	}
+	nng_aio *aio = sl->aio;
+	nng_ctx ctx = sl->ctx;
+	int rv;
 	/* One deadline covers send and receive (nng 1.5 has no blocking
 	 * per-context send/recv: drive the aio and wait). */
 	nng_msg *reply = NULL;
@@ -261,8 +324,7 @@ static sbx_status call_once(sbx_client *c, const sbx_method_info *m,
 			reply = nng_aio_get_msg(aio);
 		}
 	}
-	nng_aio_free(aio);
-	nng_ctx_close(ctx);
+	slot_put(c, sl, rv);
 	if (rv != 0) {
 		return set_err(err, from_nng(rv), NULL, "%s: %s%s", m->name, nng_strerror(rv),
 			       rv == NNG_ETIMEDOUT ? " (deadline exceeded)" : "");
