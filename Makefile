@@ -163,7 +163,7 @@ install: all
 	install -m 0644 $(LIBA) $(DESTDIR)$(PREFIX)/lib/
 	install -m 0755 $(LIBSO) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libsbx.so.0 $(DESTDIR)$(PREFIX)/lib/libsbx.so
-	install -m 0644 client/include/sbx/*.h $(DESTDIR)$(PREFIX)/include/sbx/
+	install -m 0644 client/include/sbx/*.h client/include/sbx/*.def $(DESTDIR)$(PREFIX)/include/sbx/
 	install -m 0644 $(PB_H) $(DESTDIR)$(PREFIX)/include/sbx/v1/
 	install -m 0644 $(PROTOS) $(DESTDIR)$(PREFIX)/share/sbx/proto/sbx/v1/
 	install -m 0644 $(PCFILE) $(DESTDIR)$(PREFIX)/lib/pkgconfig/
