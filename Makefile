@@ -29,7 +29,7 @@ MIGRATIONS := $(sort $(wildcard migrations/*.sql))
 COMMON_SRC  := $(wildcard common/*.c)
 STORAGE_SRC := $(wildcard storage/*.c)
 SERVER_SRC  := $(wildcard server/*.c)
-PROVIDER_SRC:= $(wildcard providers/*.c)
+PROVIDER_SRC:= $(wildcard providers/*.c) $(filter-out %/sbx_init.c,$(wildcard providers/*/*.c))
 LIB_SRC     := client/libsbx.c
 CLI_SRC     := $(wildcard client/cli/*.c)
 
@@ -43,6 +43,7 @@ LIB_OBJ     := $(call obj,$(LIB_SRC)) $(COMMON_OBJ)
 CLI_OBJ     := $(call obj,$(CLI_SRC))
 
 SBXD   := $(B)/sbxd
+SBXINIT:= $(B)/sbx-init
 SBX    := $(B)/sbx
 LIBA   := $(B)/libsbx.a
 LIBSO  := $(B)/libsbx.so.0
@@ -57,7 +58,7 @@ BENCH_BIN := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 .PHONY: all deps run test test-asan bench install uninstall clean help
 .DEFAULT_GOAL := all
 
-all: $(SBXD) $(SBX) $(LIBA) $(LIBSO) $(PCFILE)
+all: $(SBXD) $(SBXINIT) $(SBX) $(LIBA) $(LIBSO) $(PCFILE)
 
 help:
 	@echo "make            build sbxd, sbx, libsbx (static, shared, pkg-config)"
@@ -131,6 +132,11 @@ $(B)/obj/%.o: %.c $(PB_H)
 $(SBXD): $(SERVER_OBJ) $(STORAGE_OBJ) $(COMMON_OBJ)
 	$(CC) $(SAN) -o $@ $^ $(LDLIBS_SRV)
 
+# PID 1 of native sandboxes: static, so it runs in any root filesystem, and
+# never sanitized (the sanitizers' runtimes do not link statically).
+$(SBXINIT): providers/local/sbx_init.c
+	$(CC) -std=gnu11 -O2 -g $(WARN) -static -o $@ $< -lseccomp
+
 $(LIBA): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -160,6 +166,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 		$(DESTDIR)$(PREFIX)/include/sbx/v1 $(DESTDIR)$(PREFIX)/share/sbx/proto/sbx/v1
 	install -m 0755 $(SBXD) $(SBX) $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/lib/sbx
+	install -m 0755 $(SBXINIT) $(DESTDIR)$(PREFIX)/lib/sbx/
 	install -m 0644 $(LIBA) $(DESTDIR)$(PREFIX)/lib/
 	install -m 0755 $(LIBSO) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libsbx.so.0 $(DESTDIR)$(PREFIX)/lib/libsbx.so
@@ -169,7 +177,7 @@ install: all
 	install -m 0644 $(PCFILE) $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/sbxd $(DESTDIR)$(PREFIX)/bin/sbx \
+	rm -f $(DESTDIR)$(PREFIX)/bin/sbxd $(DESTDIR)$(PREFIX)/bin/sbx $(DESTDIR)$(PREFIX)/lib/sbx/sbx-init \
 		$(DESTDIR)$(PREFIX)/lib/libsbx.* $(DESTDIR)$(PREFIX)/lib/pkgconfig/libsbx.pc
 	rm -rf $(DESTDIR)$(PREFIX)/include/sbx $(DESTDIR)$(PREFIX)/share/sbx
 

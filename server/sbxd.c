@@ -17,8 +17,10 @@
 #include "db.h"
 #include "events.h"
 #include "paths.h"
+#include "provider.h"
 #include "rpc.h"
 #include "secrets.h"
+#include "services.h"
 #include "wire.h"
 
 #define MAX_LISTEN 16
@@ -215,6 +217,12 @@ int main(int argc, char **argv)
 	}
 	if (db_init(c.db, &e) != SBX_OK) {
 		return fail("database", &e);
+	}
+	err_t pe;
+	err_clear(&pe);
+	providers_init(c.data_dir, &pe);
+	if (sandboxes_recover(&e) != SBX_OK) {
+		return fail("sandbox recovery", &e);
 	}
 	paths_admin_token(c.data_dir, path, sizeof(path));
 	if (auth_init(db_get(&e), path, &e) != SBX_OK) {

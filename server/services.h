@@ -3,6 +3,7 @@
 #define SBX_SERVER_SERVICES_H
 
 #include "rpc.h"
+#include "sbx/v1/settings.pb-c.h"
 
 #define SBX_METHOD(Svc, svc, Meth, fn, In, Out, flags)                          \
 	sbx_status svc_##fn(rpc_call *call, const ProtobufCMessage *req,          \
@@ -12,6 +13,13 @@
 
 /* Reply for methods whose service lands in a later release. */
 sbx_status svc_unimplemented(rpc_call *call, const char *what);
+
+/* The current settings, in the call's arena (from the in-memory copy). */
+sbx_status svc_settings_current(rpc_call *call, Sbx__V1__SandboxSettings **out);
+
+/* At start-up, before serving: re-attaches the sandboxes the database
+ * says are live, and marks the ones that died dead. */
+sbx_status sandboxes_recover(err_t *e);
 
 /* Publishes an event on `topic` once the call's transaction has committed.
  * Strings are copied into the call's arena. */

@@ -2,14 +2,13 @@
  * credential writes are encrypted; no reply ever carries a secret. */
 #include <string.h>
 
+#include "provider.h"
 #include "providers.h"
 #include "services.h"
 
-/* Drivers present in this build (providers/ registers them as they land). */
 static int driver_exists(const char *id)
 {
-	(void)id;
-	return 0;
+	return provider_find(id) != NULL;
 }
 
 static void mark_implemented(Sbx__V1__Provider *p)
@@ -85,7 +84,6 @@ sbx_status svc_providers_update(rpc_call *call, const ProtobufCMessage *req,
 sbx_status svc_providers_validate(rpc_call *call, const ProtobufCMessage *req,
 				  ProtobufCMessage **resp)
 {
-	(void)resp;
 	const Sbx__V1__ValidateProviderRequest *r = (const Sbx__V1__ValidateProviderRequest *)req;
 	Sbx__V1__Provider *p = NULL;
 	sbx_status s = need_id(call, r->id);
@@ -101,5 +99,27 @@ sbx_status svc_providers_validate(rpc_call *call, const ProtobufCMessage *req,
 				"settings can be stored but not validated or used",
 				r->id);
 	}
-	return RPC_FAIL(call, SBX_INTERNAL, "provider %s: driver has no validation", r->id);
+	const provider_ops *d = provider_find(r->id);
+	Sbx__V1__ValidateProviderResponse *out = ARENA_MSG(
+		call->arena, Sbx__V1__ValidateProviderResponse, sbx__v1__validate_provider_response__init);
+	if (out == NULL) {
+		return RPC_FAIL(call, SBX_RESOURCE_EXHAUSTED, "out of memory");
+	}
+	err_t ve;
+	err_clear(&ve);
+	sbx_status vs = d->validate ? d->validate(&ve) : SBX_OK;
+	out->ok = vs == SBX_OK;
+	out->message = arena_strdup(call->arena, vs == SBX_OK ? "ok" : ve.message);
+	/* The outcome is recorded even though the call itself succeeded. */
+	sbx_status s2 = providers_record_validation(call->db, r->id, vs == SBX_OK ? NULL : ve.message,
+						    &call->err);
+	if (s2 != SBX_OK) {
+		return s2;
+	}
+	Sbx__V1__Provider *after = NULL;
+	if (providers_get(call->db, r->id, &after, call->arena, &call->err) == SBX_OK) {
+		out->validated_at = after->settings->validated_at;
+	}
+	*resp = &out->base;
+	return SBX_OK;
 }

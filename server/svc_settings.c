@@ -29,7 +29,7 @@ static void cache_put(const Sbx__V1__SandboxSettings *s)
 }
 
 /* Current settings, in `a`: from the cache, or the database on a miss. */
-static sbx_status current(rpc_call *call, Sbx__V1__SandboxSettings **out)
+sbx_status svc_settings_current(rpc_call *call, Sbx__V1__SandboxSettings **out)
 {
 	pthread_mutex_lock(&cache_mu);
 	if (cache_buf != NULL) {
@@ -50,7 +50,7 @@ sbx_status svc_settings_get(rpc_call *call, const ProtobufCMessage *req, Protobu
 {
 	(void)req;
 	Sbx__V1__SandboxSettings *s = NULL;
-	sbx_status st = current(call, &s);
+	sbx_status st = svc_settings_current(call, &s);
 	if (st == SBX_OK) {
 		*resp = &s->base;
 	}

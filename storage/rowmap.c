@@ -185,3 +185,60 @@ sbx_status rowmap_bind(sqlite3_stmt *st, int i, const ProtobufCMessage *msg,
 	}
 	return SBX_OK;
 }
+
+int rowmap_map_from_json(ProtobufCMessage *msg, const char *field, const char *json, arena *a)
+{
+	const ProtobufCFieldDescriptor *f =
+		protobuf_c_message_descriptor_get_field_by_name(msg->descriptor, field);
+	if (f == NULL || f->type != PROTOBUF_C_TYPE_MESSAGE) {
+		return -1;
+	}
+	const ProtobufCMessageDescriptor *ed = f->descriptor;
+	json_t *obj = json_loads(json, 0, NULL);
+	if (!json_is_object(obj)) {
+		json_decref(obj);
+		return json[0] == '\0' ? 0 : -1;
+	}
+	void ***arr = (void ***)((char *)msg + f->offset);
+	size_t *n = (size_t *)((char *)msg + f->quantifier_offset);
+	const char *k;
+	json_t *v;
+	json_object_foreach(obj, k, v)
+	{
+		ProtobufCMessage *entry = arena_alloc(a, ed->sizeof_message);
+		if (entry == NULL) {
+			json_decref(obj);
+			return -1;
+		}
+		ed->message_init(entry);
+		*(char **)((char *)entry + ed->fields[0].offset) = arena_strdup(a, k);
+		*(char **)((char *)entry + ed->fields[1].offset) =
+			arena_strdup(a, json_is_string(v) ? json_string_value(v) : "");
+		if (arena_append(a, arr, n, entry) != 0) {
+			json_decref(obj);
+			return -1;
+		}
+	}
+	json_decref(obj);
+	return 0;
+}
+
+char *rowmap_map_to_json(const ProtobufCMessage *msg, const char *field)
+{
+	const ProtobufCFieldDescriptor *f =
+		protobuf_c_message_descriptor_get_field_by_name(msg->descriptor, field);
+	json_t *obj = json_object();
+	if (f != NULL) {
+		const ProtobufCMessageDescriptor *ed = f->descriptor;
+		size_t n = *(const size_t *)((const char *)msg + f->quantifier_offset);
+		void *const *arr = *(void *const *const *)((const char *)msg + f->offset);
+		for (size_t i = 0; i < n; i++) {
+			const char *k = *(char *const *)((const char *)arr[i] + ed->fields[0].offset);
+			const char *v = *(char *const *)((const char *)arr[i] + ed->fields[1].offset);
+			json_object_set_new(obj, k, json_string(v ? v : ""));
+		}
+	}
+	char *s = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(obj);
+	return s;
+}

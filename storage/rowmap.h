@@ -25,4 +25,9 @@ sbx_status rowmap_bind(sqlite3_stmt *st, int i, const ProtobufCMessage *msg,
  * Returns -1 if `json` is not an array of strings. */
 int rowmap_json_strings(const char *json, arena *a, char ***out, size_t *n);
 
+
+/* map<string,string> fields <-> JSON object text. */
+int rowmap_map_from_json(ProtobufCMessage *msg, const char *field, const char *json, arena *a);
+/* malloc'd JSON object text of the map field (caller frees). */
+char *rowmap_map_to_json(const ProtobufCMessage *msg, const char *field);
 #endif

@@ -11,5 +11,9 @@ int cmd_settings(struct cli *c, int argc, char **argv);
 int cmd_providers(struct cli *c, int argc, char **argv);
 int cmd_agents(struct cli *c, int argc, char **argv);
 int cmd_tokens(struct cli *c, int argc, char **argv);
+int cmd_create(struct cli *c, int argc, char **argv);
+/* ls, get, start, stop, restart, pause, resume, rm, clean: argv[-1] is the verb. */
+int cmd_sandbox_verb(struct cli *c, int argc, char **argv);
+int cmd_templates(struct cli *c, int argc, char **argv);
 
 #endif

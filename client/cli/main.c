@@ -7,6 +7,17 @@
 #include "commands.h"
 
 static const struct cli_command commands[] = {
+	{"create", cmd_create, "create [flags]", "create a sandbox (prints its id)"},
+	{"ls", cmd_sandbox_verb, "ls [-a] [--status S] [--label K=V]", "list sandboxes"},
+	{"get", cmd_sandbox_verb, "get ID", "show one sandbox"},
+	{"start", cmd_sandbox_verb, "start ID...", "start stopped sandboxes"},
+	{"stop", cmd_sandbox_verb, "stop ID...", "stop sandboxes (files kept)"},
+	{"restart", cmd_sandbox_verb, "restart ID...", "stop and start"},
+	{"pause", cmd_sandbox_verb, "pause ID...", "freeze every process"},
+	{"resume", cmd_sandbox_verb, "resume ID...", "thaw"},
+	{"rm", cmd_sandbox_verb, "rm [-f] ID...", "destroy sandboxes and their files"},
+	{"clean", cmd_sandbox_verb, "clean [--dry-run]", "destroy expired, dead and failed sandboxes"},
+	{"templates", cmd_templates, "templates ls|get|create|rm", "reusable sandbox configurations"},
 	{"health", cmd_health, "health [SERVICE]", "is the daemon (or one service) serving"},
 	{"info", cmd_info, "info", "daemon version, addresses, methods"},
 	{"settings", cmd_settings, "settings get|set", "read or change sandbox settings"},

@@ -1,0 +1,357 @@
+/* sbx-init: PID 1 of a native sandbox. Statically linked, so it runs
+ * whatever the sandbox's root filesystem holds.
+ *
+ * sbxd clones it into new pid, mount, uts, ipc (and net) namespaces and
+ * into the sandbox's cgroups, then it:
+ *   1. builds the sandbox's root: a read-only view of the host's /usr, /bin,
+ *      /lib*, a minimal /etc, private /proc, a minimal /dev, tmpfs /tmp and
+ *      the persistent /workspace; pivots into it;
+ *   2. brings loopback up, sets the hostname;
+ *   3. drops privileges: capability bounding set, user (unless root is
+ *      allowed), no_new_privs, a seccomp filter;
+ *   4. reports "ok" (or the failed step) on the ready fd and then only reaps
+ *      zombies and forwards termination signals.
+ *
+ * usage: sbx-init SANDBOX_DIR HOSTNAME NET(none|host) UID GID READY_FD */
+#define _GNU_SOURCE 1
+#include <errno.h>
+#include <grp.h>
+#include <sched.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <seccomp.h>
+
+static int ready_fd = -1;
+
+static void die(const char *step)
+{
+	char msg[512];
+	int n = snprintf(msg, sizeof(msg), "%s: %s", step, strerror(errno));
+	if (ready_fd >= 0 && n > 0) {
+		if (write(ready_fd, msg, (size_t)n) < 0) {
+			_exit(126);
+		}
+	}
+	_exit(125);
+}
+
+static void must(int rc, const char *step)
+{
+	if (rc != 0) {
+		die(step);
+	}
+}
+
+static void write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text)) {
+		die(path);
+	}
+	close(fd);
+}
+
+/* Binds host path `src` read-only at root/`src`, or mirrors it when it is a
+ * symlink (merged /usr: /bin -> usr/bin). Missing sources are skipped. */
+static void bind_ro(const char *root, const char *src)
+{
+	char dst[4096], link[4096];
+	struct stat st;
+	if (lstat(src, &st) != 0) {
+		return;
+	}
+	snprintf(dst, sizeof(dst), "%s%s", root, src);
+	if (S_ISLNK(st.st_mode)) {
+		ssize_t n = readlink(src, link, sizeof(link) - 1);
+		if (n < 0) {
+			die(src);
+		}
+		link[n] = '\0';
+		must(symlink(link, dst), "symlink");
+		return;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		mkdir(dst, 0755);
+	} else {
+		close(open(dst, O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+	}
+	must(mount(src, dst, NULL, MS_BIND | MS_REC, NULL), src);
+	must(mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_REC, NULL),
+	     "remount read-only");
+}
+
+static void make_dev(const char *root)
+{
+	static const char *const nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
+	char path[4096], src[64];
+	snprintf(path, sizeof(path), "%s/dev", root);
+	must(mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=64k"), "/dev");
+	for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
+		snprintf(path, sizeof(path), "%s/dev/%s", root, nodes[i]);
+		snprintf(src, sizeof(src), "/dev/%s", nodes[i]);
+		close(open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0666));
+		must(mount(src, path, NULL, MS_BIND, NULL), src);
+	}
+	snprintf(path, sizeof(path), "%s/dev/pts", root);
+	mkdir(path, 0755);
+	must(mount("devpts", path, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620"), "devpts");
+	snprintf(path, sizeof(path), "%s/dev/ptmx", root);
+	must(symlink("pts/ptmx", path), "ptmx");
+	snprintf(path, sizeof(path), "%s/dev/shm", root);
+	mkdir(path, 01777);
+	must(mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m"), "/dev/shm");
+	static const char *const links[][2] = {{"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"},
+					       {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"}};
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), "%s/dev/%s", root, links[i][1]);
+		must(symlink(links[i][0], path), "dev link");
+	}
+}
+
+static void make_etc(const char *root, const char *hostname, unsigned uid, unsigned gid)
+{
+	char path[4096], text[1024];
+	snprintf(path, sizeof(path), "%s/etc", root);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/etc/passwd", root);
+	snprintf(text, sizeof(text),
+		 "root:x:0:0:root:/root:/bin/sh\nsandbox:x:%u:%u:sandbox:/workspace:/bin/sh\n"
+		 "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+		 uid, gid);
+	write_file(path, text);
+	snprintf(path, sizeof(path), "%s/etc/group", root);
+	snprintf(text, sizeof(text), "root:x:0:\nsandbox:x:%u:\nnogroup:x:65534:\n", gid);
+	write_file(path, text);
+	snprintf(path, sizeof(path), "%s/etc/hostname", root);
+	snprintf(text, sizeof(text), "%s\n", hostname);
+	write_file(path, text);
+	snprintf(path, sizeof(path), "%s/etc/hosts", root);
+	snprintf(text, sizeof(text), "127.0.0.1 localhost %s\n::1 localhost\n", hostname);
+	write_file(path, text);
+	snprintf(path, sizeof(path), "%s/etc/nsswitch.conf", root);
+	write_file(path, "passwd: files\ngroup: files\nhosts: files dns\n");
+	/* Read-only views of what programs commonly need from /etc. */
+	static const char *const ro[] = {"/etc/alternatives", "/etc/ssl", "/etc/ca-certificates",
+					 "/etc/resolv.conf", "/etc/ld.so.cache", "/etc/localtime"};
+	for (size_t i = 0; i < sizeof(ro) / sizeof(ro[0]); i++) {
+		bind_ro(root, ro[i]);
+	}
+}
+
+static void build_root(const char *dir, const char *hostname, unsigned uid, unsigned gid)
+{
+	char root[1536], path[4096];
+	snprintf(root, sizeof(root), "%s/root", dir);
+	/* Nothing we mount may propagate back to the host. */
+	must(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), "make / private");
+	must(mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=1m"), "root tmpfs");
+	static const char *const host[] = {"/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"};
+	for (size_t i = 0; i < sizeof(host) / sizeof(host[0]); i++) {
+		bind_ro(root, host[i]);
+	}
+	make_etc(root, hostname, uid, gid);
+	static const char *const dirs[] = {"proc", "dev", "tmp", "workspace", "root", "run", "var", "var/tmp", ".old"};
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", root, dirs[i]);
+		mkdir(path, 0755);
+	}
+	snprintf(path, sizeof(path), "%s/proc", root);
+	must(mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL), "/proc");
+	make_dev(root);
+	snprintf(path, sizeof(path), "%s/tmp", root);
+	must(mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"), "/tmp");
+	snprintf(path, sizeof(path), "%s/var/tmp", root);
+	must(mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"), "/var/tmp");
+	snprintf(path, sizeof(path), "%s/run", root);
+	must(mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755"), "/run");
+	char ws[1536];
+	snprintf(ws, sizeof(ws), "%s/workspace", dir);
+	snprintf(path, sizeof(path), "%s/workspace", root);
+	must(mount(ws, path, NULL, MS_BIND, NULL), "/workspace");
+	must(mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV, NULL), "/workspace flags");
+
+	snprintf(path, sizeof(path), "%s/.old", root);
+	must(chdir(root), "chdir root");
+	must((int)syscall(SYS_pivot_root, ".", ".old"), "pivot_root");
+	must(chdir("/"), "chdir /");
+	must(umount2("/.old", MNT_DETACH), "detach old root");
+	rmdir("/.old");
+	/* The root itself becomes read-only; /tmp, /workspace... stay writable. */
+	must(mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL),
+	     "root read-only");
+}
+
+static void loopback_up(void)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lo");
+	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) != 0) {
+		die("loopback");
+	}
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	must(ioctl(s, SIOCSIFFLAGS, &ifr), "loopback up");
+	close(s);
+}
+
+/* Capabilities a root user inside a sandbox keeps when root is allowed:
+ * docker's default set, minus raw network access. */
+static const int root_caps[] = {CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID, CAP_KILL,
+				CAP_SETGID, CAP_SETUID, CAP_SETPCAP, CAP_NET_BIND_SERVICE,
+				CAP_SYS_CHROOT, CAP_AUDIT_WRITE, CAP_SETFCAP, CAP_MKNOD};
+
+static int kept(int cap, int as_root)
+{
+	for (size_t i = 0; as_root && i < sizeof(root_caps) / sizeof(root_caps[0]); i++) {
+		if (root_caps[i] == cap) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void drop_privileges(unsigned uid, unsigned gid)
+{
+	int as_root = uid == 0;
+	for (int cap = 0; cap <= CAP_LAST_CAP; cap++) {
+		if (!kept(cap, as_root) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) {
+			die("drop capability");
+		}
+	}
+	must(setgroups(0, NULL), "setgroups");
+	must(setresgid(gid, gid, gid), "setgid");
+	must(setresuid(uid, uid, uid), "setuid");
+	if (as_root) {
+		struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+		struct __user_cap_data_struct d[2];
+		memset(d, 0, sizeof(d));
+		for (size_t i = 0; i < sizeof(root_caps) / sizeof(root_caps[0]); i++) {
+			int c = root_caps[i];
+			d[c / 32].effective |= 1u << (c % 32);
+			d[c / 32].permitted |= 1u << (c % 32);
+		}
+		must((int)syscall(SYS_capset, &h, d), "capset");
+	}
+	must(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs");
+}
+
+/* What sandboxed code has no business doing. Everything else is allowed:
+ * the namespaces and cgroups are the walls, this removes the kernel's
+ * riskiest doors. Inherited by every process of the sandbox. */
+static void install_seccomp(void)
+{
+	static const int denied[] = {
+		SCMP_SYS(mount), SCMP_SYS(umount2), SCMP_SYS(pivot_root), SCMP_SYS(chroot),
+		SCMP_SYS(move_mount), SCMP_SYS(open_tree), SCMP_SYS(fsopen), SCMP_SYS(fsmount),
+		SCMP_SYS(fsconfig), SCMP_SYS(fspick), SCMP_SYS(kexec_load), SCMP_SYS(kexec_file_load),
+		SCMP_SYS(bpf), SCMP_SYS(ptrace), SCMP_SYS(process_vm_readv), SCMP_SYS(process_vm_writev),
+		SCMP_SYS(keyctl), SCMP_SYS(add_key), SCMP_SYS(request_key), SCMP_SYS(init_module),
+		SCMP_SYS(finit_module), SCMP_SYS(delete_module), SCMP_SYS(swapon), SCMP_SYS(swapoff),
+		SCMP_SYS(reboot), SCMP_SYS(setns), SCMP_SYS(unshare), SCMP_SYS(open_by_handle_at),
+		SCMP_SYS(name_to_handle_at), SCMP_SYS(perf_event_open), SCMP_SYS(acct),
+		SCMP_SYS(quotactl), SCMP_SYS(userfaultfd), SCMP_SYS(iopl), SCMP_SYS(ioperm),
+		SCMP_SYS(settimeofday), SCMP_SYS(clock_settime), SCMP_SYS(adjtimex), SCMP_SYS(syslog),
+		SCMP_SYS(vhangup), SCMP_SYS(lookup_dcookie), SCMP_SYS(personality),
+	};
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	if (ctx == NULL) {
+		die("seccomp init");
+	}
+	for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++) {
+		if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), denied[i], 0) != 0) {
+			die("seccomp rule");
+		}
+	}
+	/* No new namespaces through clone flags; clone3 hides its flags in
+	 * memory, so it answers ENOSYS and libc falls back to clone. */
+	static const unsigned long ns_flags[] = {CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER,
+						CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWCGROUP};
+	for (size_t i = 0; i < sizeof(ns_flags) / sizeof(ns_flags[0]); i++) {
+		if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+				     SCMP_A0(SCMP_CMP_MASKED_EQ, ns_flags[i], ns_flags[i])) != 0) {
+			die("seccomp clone rule");
+		}
+	}
+	seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	must(seccomp_load(ctx), "seccomp load");
+	seccomp_release(ctx);
+}
+
+static void serve(void)
+{
+	sigset_t all;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, NULL);
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&all, &si);
+		if (sig == SIGCHLD) {
+			while (waitpid(-1, NULL, WNOHANG) > 0) {
+			}
+		} else if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT) {
+			/* Forward to everything in the sandbox, then leave: the
+			 * kernel kills what remains when PID 1 exits. */
+			kill(-1, sig);
+			struct timespec ts = {2, 0};
+			sigset_t chld;
+			sigemptyset(&chld);
+			sigaddset(&chld, SIGCHLD);
+			while (waitpid(-1, NULL, WNOHANG) >= 0) {
+				if (sigtimedwait(&chld, NULL, &ts) < 0 && errno == EAGAIN) {
+					break;
+				}
+			}
+			_exit(0);
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 7 || getpid() != 1) {
+		fprintf(stderr, "sbx-init runs as PID 1 of a sandbox, started by sbxd\n");
+		return 2;
+	}
+	ready_fd = atoi(argv[6]);
+	const char *dir = argv[1], *hostname = argv[2], *net = argv[3];
+	if (strlen(dir) > 1024 || strlen(hostname) > 63) {
+		errno = ENAMETOOLONG;
+		die("arguments");
+	}
+	unsigned uid = (unsigned)strtoul(argv[4], NULL, 10);
+	unsigned gid = (unsigned)strtoul(argv[5], NULL, 10);
+	/* No fd of the daemon's leaks in: only 0-2 (/dev/null) and the ready fd. */
+	for (int fd = 3; fd < 1024; fd++) {
+		if (fd != ready_fd) {
+			close(fd);
+		}
+	}
+	build_root(dir, hostname, uid, gid);
+	must(sethostname(hostname, strlen(hostname)), "sethostname");
+	if (strcmp(net, "host") != 0) {
+		loopback_up();
+	}
+	drop_privileges(uid, gid);
+	install_seccomp();
+	if (write(ready_fd, "ok", 2) != 2) {
+		_exit(124);
+	}
+	close(ready_fd);
+	serve();
+	return 0;
+}
