@@ -521,3 +521,122 @@ void sbx_unsubscribe(sbx_subscription *s)
 		free(s);
 	}
 }
+
+/* ---- following output ------------------------------------------------------ */
+
+struct follower {
+	sbx_client *c;
+	const char *id;
+	int64_t offset; /* bytes delivered */
+	sbx_output_fn fn;
+	void *arg;
+};
+
+static void deliver(struct follower *f, const Sbx__V1__OutputChunk *ch)
+{
+	int64_t end = ch->offset + (int64_t)ch->data.len;
+	if (end <= f->offset || ch->offset > f->offset) {
+		return;
+	}
+	size_t skip = (size_t)(f->offset - ch->offset);
+	f->fn(f->arg, ch->stream, ch->data.data + skip, ch->data.len - skip);
+	f->offset = end;
+}
+
+/* Reads the stored copy from f->offset up to `until` (-1: as far as there
+ * is). Sets *eof when the execution ended and everything was read. */
+static sbx_status backfill(struct follower *f, int64_t until, int *eof, sbx_error *err)
+{
+	for (;;) {
+		Sbx__V1__ReadOutputRequest rq = SBX__V1__READ_OUTPUT_REQUEST__INIT;
+		rq.id = (char *)f->id;
+		rq.offset = f->offset;
+		rq.limit = until >= 0 ? until - f->offset : 0;
+		if (until >= 0 && rq.limit <= 0) {
+			return SBX_OK;
+		}
+		Sbx__V1__ReadOutputResponse *r = NULL;
+		sbx_status s = sbx_executions_read_output(f->c, &rq, &r, err);
+		if (s != SBX_OK) {
+			return s;
+		}
+		for (size_t i = 0; i < r->n_chunks; i++) {
+			deliver(f, r->chunks[i]);
+		}
+		int more = r->n_chunks > 0;
+		if (eof) {
+			*eof = r->eof;
+		}
+		sbx_free(r);
+		if (!more) {
+			return SBX_OK;
+		}
+	}
+}
+
+sbx_status sbx_follow_output(sbx_client *c, const char *execution_id, int64_t from_offset,
+			     sbx_output_fn on_output, void *arg, volatile int *cancel,
+			     Sbx__V1__Execution **final, sbx_error *err)
+{
+	*final = NULL;
+	char topic[128];
+	snprintf(topic, sizeof(topic), "logs.%s.", execution_id);
+	sbx_subscription *sub = NULL;
+	sbx_status s = sbx_subscribe(c, topic, &sub, err);
+	if (s != SBX_OK) {
+		return s;
+	}
+	struct follower f = {c, execution_id, from_offset, on_output, arg};
+	int cancelled = 0, eof = 0, quiet = 0;
+	while (!eof) {
+		if (cancel && *cancel && !cancelled) {
+			cancelled = 1;
+			Sbx__V1__CancelExecutionRequest cr = SBX__V1__CANCEL_EXECUTION_REQUEST__INIT;
+			cr.id = (char *)execution_id;
+			cr.signal = *cancel;
+			Sbx__V1__Execution *ignored = NULL;
+			sbx_executions_cancel(c, &cr, &ignored, NULL);
+			sbx_free(ignored);
+		}
+		Sbx__V1__Event *ev = NULL;
+		s = sbx_next_event(sub, 200, &ev, NULL);
+		if (s == SBX_DEADLINE_EXCEEDED) {
+			/* Quiet: maybe the end was missed. Catch up from storage
+			 * every second of silence. */
+			if (++quiet % 5 == 0 && (s = backfill(&f, -1, &eof, err)) != SBX_OK) {
+				break;
+			}
+			s = SBX_OK;
+			continue;
+		}
+		if (s != SBX_OK) {
+			continue;
+		}
+		quiet = 0;
+		if (strcmp(ev->payload_type, "sbx.v1.OutputChunk") == 0) {
+			Sbx__V1__OutputChunk *ch = sbx__v1__output_chunk__unpack(NULL, ev->payload.len, ev->payload.data);
+			if (ch != NULL) {
+				if (ch->offset > f.offset) {
+					s = backfill(&f, ch->offset, NULL, err);
+				}
+				deliver(&f, ch);
+				sbx__v1__output_chunk__free_unpacked(ch, NULL);
+			}
+		} else if (strcmp(ev->kind, "execution.finished") == 0) {
+			s = backfill(&f, -1, &eof, err);
+			eof = 1;
+		}
+		sbx_free(ev);
+		if (s != SBX_OK) {
+			break;
+		}
+	}
+	sbx_unsubscribe(sub);
+	if (s != SBX_OK) {
+		return s;
+	}
+	/* The record is final once the end was published. */
+	Sbx__V1__GetExecutionRequest gr = SBX__V1__GET_EXECUTION_REQUEST__INIT;
+	gr.id = (char *)execution_id;
+	return sbx_executions_get(c, &gr, final, err);
+}

@@ -83,7 +83,9 @@ typedef struct exec_request {
 	const char *const *argv;
 	size_t argc;
 	const char *working_dir;
-	const char *const *env;  /* "K=V", added to the sandbox's env */
+	const char *const *sandbox_env; /* the sandbox's own "K=V" */
+	size_t n_sandbox_env;
+	const char *const *env;  /* "K=V" of this call, over the sandbox's */
 	size_t n_env;
 	const void *stdin_data;
 	size_t stdin_len;
@@ -92,6 +94,8 @@ typedef struct exec_request {
 	int run_as_root;
 	volatile int *cancel_signal; /* set non-zero from another thread to signal */
 	exec_output_fn on_output;
+	/* Called once the command's runner process exists (may be NULL). */
+	void (*on_start)(void *arg, int64_t pid);
 	void *arg;
 } exec_request;
 

@@ -523,7 +523,7 @@ sbx_status rpc_server_start(rpc_server **out, const rpc_options *opt, err_t *e)
 		st = err_set(e, SBX_INTERNAL, "rep socket: %s", nng_strerror(rv));
 	}
 	if (st == SBX_OK) {
-		st = workq_start(&s->wq, opt->workers > 0 ? opt->workers : 4, worker_exit, e);
+		st = workq_start(&s->wq, opt->workers > 0 ? opt->workers : 16, worker_exit, e);
 	}
 	if (st == SBX_OK) {
 		s->n_ctxs = opt->contexts > 0 ? opt->contexts : 128;

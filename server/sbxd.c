@@ -20,6 +20,7 @@
 #include "provider.h"
 #include "rpc.h"
 #include "secrets.h"
+#include "runs.h"
 #include "services.h"
 #include "wire.h"
 
@@ -50,7 +51,7 @@ static void usage(FILE *f)
 		"  --tls-cert FILE    PEM certificate for tls+tcp:// listeners\n"
 		"  --tls-key FILE     PEM private key for tls+tcp:// listeners\n"
 		"  --max-message N    largest request in bytes (default %u)\n"
-		"  --workers N        worker threads (default 4)\n"
+		"  --workers N        worker threads (default 16)\n"
 		"  --contexts N       requests in flight (default 128)\n"
 		"  --version, --help\n",
 		SBX_DEFAULT_MAX_MESSAGE);
@@ -221,6 +222,9 @@ int main(int argc, char **argv)
 	err_t pe;
 	err_clear(&pe);
 	providers_init(c.data_dir, &pe);
+	if (executions_recover(&e) != SBX_OK) {
+		return fail("execution recovery", &e);
+	}
 	if (sandboxes_recover(&e) != SBX_OK) {
 		return fail("sandbox recovery", &e);
 	}

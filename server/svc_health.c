@@ -8,7 +8,7 @@
 #include "sbx/v1/server.pb-c.h"
 
 /* Methods whose service has not landed yet: they answer UNIMPLEMENTED. */
-static const char *const pending_services[] = {"sbx.v1.Executions", NULL};
+static const char *const pending_services[] = {NULL};
 static const char *const pending_methods[] = {"/sbx.v1.Agents/Run", NULL};
 
 static int in_list(const char *const *list, const char *s)

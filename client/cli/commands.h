@@ -15,5 +15,9 @@ int cmd_create(struct cli *c, int argc, char **argv);
 /* ls, get, start, stop, restart, pause, resume, rm, clean: argv[-1] is the verb. */
 int cmd_sandbox_verb(struct cli *c, int argc, char **argv);
 int cmd_templates(struct cli *c, int argc, char **argv);
+int cmd_exec(struct cli *c, int argc, char **argv);
+int cmd_logs(struct cli *c, int argc, char **argv);
+int cmd_executions(struct cli *c, int argc, char **argv);
+int cmd_cost(struct cli *c, int argc, char **argv);
 
 #endif

@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <poll.h>
+#include <spawn.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -432,6 +434,286 @@ static sbx_status local_destroy(const char *id, sandbox_handle *h, err_t *e)
 	return st;
 }
 
+/* ---- exec ---------------------------------------------------------------- */
+
+struct exec_pipes {
+	int out[2];
+	int err[2];
+	int in[2];
+	int status[2];
+};
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+static void close_pipes(struct exec_pipes *p)
+{
+	int *all[] = {&p->out[0], &p->out[1], &p->err[0], &p->err[1], &p->in[0], &p->in[1],
+		      &p->status[0], &p->status[1]};
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		close_fd(all[i]);
+	}
+}
+
+/* argv for `sbx-init exec`, in an array the caller frees (strings in `buf`
+ * or borrowed from the request). */
+static char **helper_argv(const exec_request *r, pid_t init, const char *cwd, int status_fd,
+			  const char *const *sandbox_env, size_t n_sandbox_env, char *nums, char procs[][4096],
+			  int n_procs)
+{
+	size_t n = 16 + 2 * (size_t)n_procs + 2 * (r->n_env + n_sandbox_env + 4) + r->argc;
+	char **v = calloc(n, sizeof(char *));
+	if (v == NULL) {
+		return NULL;
+	}
+	size_t k = 0;
+	v[k++] = "sbx-init";
+	v[k++] = "exec";
+	char *pidbuf = nums, *uidbuf = nums + 16, *gidbuf = nums + 32, *fdbuf = nums + 48;
+	snprintf(pidbuf, 16, "%d", (int)init);
+	snprintf(uidbuf, 16, "%d", r->run_as_root ? 0 : SANDBOX_UID);
+	snprintf(gidbuf, 16, "%d", r->run_as_root ? 0 : SANDBOX_GID);
+	snprintf(fdbuf, 16, "%d", status_fd);
+	v[k++] = pidbuf;
+	v[k++] = uidbuf;
+	v[k++] = gidbuf;
+	v[k++] = (char *)cwd;
+	v[k++] = fdbuf;
+	for (int i = 0; i < n_procs; i++) {
+		v[k++] = "--cg";
+		v[k++] = procs[i];
+	}
+	static const char *const base_env[] = {
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		"HOME=/workspace", "LANG=C.UTF-8", "TERM=dumb"};
+	for (size_t i = 0; i < 4; i++) {
+		v[k++] = "--env";
+		v[k++] = (char *)base_env[i];
+	}
+	for (size_t i = 0; i < n_sandbox_env; i++) {
+		v[k++] = "--env";
+		v[k++] = (char *)sandbox_env[i];
+	}
+	for (size_t i = 0; i < r->n_env; i++) {
+		v[k++] = "--env";
+		v[k++] = (char *)r->env[i];
+	}
+	v[k++] = "--";
+	for (size_t i = 0; i < r->argc; i++) {
+		v[k++] = (char *)r->argv[i];
+	}
+	v[k] = NULL;
+	return v;
+}
+
+static sbx_status spawn_helper(char **argv, struct exec_pipes *p, int has_stdin, pid_t *pid,
+			       err_t *e)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	posix_spawn_file_actions_adddup2(&fa, has_stdin ? p->in[0] : null_fd, 0);
+	posix_spawn_file_actions_adddup2(&fa, p->out[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, p->err[1], 2);
+	posix_spawnattr_t at;
+	posix_spawnattr_init(&at);
+	sigset_t none;
+	sigemptyset(&none);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK);
+	static char *const envp[] = {NULL};
+	int rc = posix_spawn(pid, init_path, &fa, &at, argv, envp);
+	posix_spawnattr_destroy(&at);
+	posix_spawn_file_actions_destroy(&fa);
+	close(null_fd);
+	if (rc != 0) {
+		return err_set(e, SBX_INTERNAL, "spawn exec helper: %s", strerror(rc));
+	}
+	return SBX_OK;
+}
+
+/* Feeds stdin, streams stdout/stderr to the callback, enforces timeout and
+ * cancel, and collects the helper's verdict. */
+static sbx_status pump(const exec_request *r, struct exec_pipes *p, pid_t helper, exec_result *out,
+		       err_t *e)
+{
+	char buf[65536];
+	char status[128] = "";
+	size_t status_len = 0;
+	size_t in_off = 0;
+	int64_t deadline = 0;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (r->timeout_seconds > 0) {
+		deadline = now + (int64_t)r->timeout_seconds * 1000;
+	}
+	int sent_signal = 0, stopped = 0;
+	if (r->has_stdin && r->stdin_len == 0) {
+		close_fd(&p->in[1]);
+	}
+	while (p->out[0] >= 0 || p->err[0] >= 0 || p->status[0] >= 0) {
+		struct pollfd pf[4];
+		int n = 0, io = -1, oo = -1, eo = -1, so = -1;
+		if (p->out[0] >= 0) {
+			oo = n;
+			pf[n++] = (struct pollfd){p->out[0], POLLIN, 0};
+		}
+		if (p->err[0] >= 0) {
+			eo = n;
+			pf[n++] = (struct pollfd){p->err[0], POLLIN, 0};
+		}
+		if (p->status[0] >= 0) {
+			so = n;
+			pf[n++] = (struct pollfd){p->status[0], POLLIN, 0};
+		}
+		if (p->in[1] >= 0) {
+			io = n;
+			pf[n++] = (struct pollfd){p->in[1], POLLOUT, 0};
+		}
+		int wait_ms = 100;
+		int rc = poll(pf, (nfds_t)n, wait_ms);
+		if (rc < 0 && errno != EINTR) {
+			return err_set(e, SBX_INTERNAL, "poll: %s", strerror(errno));
+		}
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		if (deadline && now >= deadline && !out->timed_out) {
+			out->timed_out = 1;
+			kill(helper, SIGUSR2); /* SIGKILL to the whole process group */
+		}
+		if (r->cancel_signal && *r->cancel_signal && !sent_signal) {
+			sent_signal = *r->cancel_signal;
+			kill(helper, sent_signal == SIGKILL ? SIGUSR2 : sent_signal);
+		}
+		if (rc <= 0) {
+			continue;
+		}
+		if (io >= 0 && (pf[io].revents & (POLLOUT | POLLERR | POLLHUP))) {
+			ssize_t w = pf[io].revents & POLLOUT
+					    ? write(p->in[1], (const char *)r->stdin_data + in_off, r->stdin_len - in_off)
+					    : -1;
+			if (w > 0) {
+				in_off += (size_t)w;
+			}
+			if (w < 0 || in_off >= r->stdin_len) {
+				close_fd(&p->in[1]);
+			}
+		}
+		int streams[2] = {oo, eo};
+		int *fds[2] = {&p->out[0], &p->err[0]};
+		for (int k = 0; k < 2; k++) {
+			if (streams[k] < 0 || !(pf[streams[k]].revents & (POLLIN | POLLHUP | POLLERR))) {
+				continue;
+			}
+			ssize_t got = read(*fds[k], buf, sizeof(buf));
+			if (got <= 0) {
+				close_fd(fds[k]);
+			} else if (!stopped && r->on_output && r->on_output(r->arg, k + 1, buf, (size_t)got) != 0) {
+				stopped = 1;
+				kill(helper, SIGUSR2);
+			}
+		}
+		if (so >= 0 && (pf[so].revents & (POLLIN | POLLHUP | POLLERR))) {
+			ssize_t got = read(p->status[0], status + status_len, sizeof(status) - 1 - status_len);
+			if (got <= 0) {
+				close_fd(&p->status[0]);
+				/* The command ended: take what its streams still hold,
+				 * then stop even if a background process keeps them open. */
+				for (int k = 0; k < 2; k++) {
+					if (*fds[k] < 0) {
+						continue;
+					}
+					fcntl(*fds[k], F_SETFL, O_NONBLOCK);
+					ssize_t m;
+					while ((m = read(*fds[k], buf, sizeof(buf))) > 0) {
+						if (!stopped && r->on_output) {
+							r->on_output(r->arg, k + 1, buf, (size_t)m);
+						}
+					}
+					close_fd(fds[k]);
+				}
+			} else {
+				status_len += (size_t)got;
+			}
+		}
+	}
+	status[status_len] = '\0';
+	int st = 0;
+	waitpid(helper, &st, 0);
+	int v;
+	if (sscanf(status, "exit %d", &v) == 1) {
+		out->exit_code = v;
+	} else if (sscanf(status, "signal %d", &v) == 1) {
+		out->exit_code = -1;
+		out->signal = v;
+	} else {
+		return err_set(e, SBX_INTERNAL, "exec in sandbox failed: %s",
+			       status_len ? status : "the helper died");
+	}
+	return SBX_OK;
+}
+
+static sbx_status local_exec(const char *id, const sandbox_handle *h, const exec_request *r,
+			     exec_result *out, err_t *e)
+{
+	sbx_status st = ready(e);
+	if (st != SBX_OK) {
+		return st;
+	}
+	memset(out, 0, sizeof(*out));
+	pid_t init = live_init(h);
+	if (init == 0) {
+		return err_set(e, SBX_FAILED_PRECONDITION, "sandbox %s is not running", id);
+	}
+	if (cg_is_frozen(id)) {
+		return err_set(e, SBX_FAILED_PRECONDITION, "sandbox %s is paused", id);
+	}
+	if (r->argc == 0) {
+		return err_field(e, SBX_INVALID_ARGUMENT, "argv", "empty command");
+	}
+	struct exec_pipes p = {{-1, -1}, {-1, -1}, {-1, -1}, {-1, -1}};
+	if (pipe2(p.out, O_CLOEXEC) || pipe2(p.err, O_CLOEXEC) || pipe2(p.status, O_CLOEXEC) ||
+	    (r->has_stdin && pipe2(p.in, O_CLOEXEC))) {
+		close_pipes(&p);
+		return err_set(e, SBX_RESOURCE_EXHAUSTED, "pipe: %s", strerror(errno));
+	}
+	/* Big pipes: fewer wake-ups for streaming output. */
+	fcntl(p.out[0], F_SETPIPE_SZ, 1 << 20);
+	fcntl(p.err[0], F_SETPIPE_SZ, 1 << 18);
+	/* The helper's status end survives exec: dup without CLOEXEC. */
+	int status_child = fcntl(p.status[1], F_DUPFD, 3);
+	char procs[CG_MAX_PROCS_FILES][4096];
+	int n_procs = cg_procs_files(id, procs, CG_MAX_PROCS_FILES);
+	char nums[64];
+	const char *cwd = r->working_dir && r->working_dir[0] ? r->working_dir : "/workspace";
+	char **argv = helper_argv(r, init, cwd, status_child, r->sandbox_env, r->n_sandbox_env, nums,
+				  procs, n_procs);
+	pid_t helper = 0;
+	st = argv ? spawn_helper(argv, &p, r->has_stdin, &helper, e)
+		  : err_set(e, SBX_RESOURCE_EXHAUSTED, "out of memory");
+	free(argv);
+	close(status_child);
+	close_fd(&p.out[1]);
+	close_fd(&p.err[1]);
+	close_fd(&p.status[1]);
+	close_fd(&p.in[0]);
+	if (st == SBX_OK) {
+		out->pid = helper;
+		if (r->on_start) {
+			r->on_start(r->arg, helper);
+		}
+		st = pump(r, &p, helper, out, e);
+	}
+	close_pipes(&p);
+	return st;
+}
+
 static sbx_status local_metrics(const char *id, const sandbox_handle *h, sandbox_metrics *m,
 				err_t *e)
 {
@@ -458,7 +740,7 @@ static sbx_status local_reattach(const char *id, sandbox_handle *h, sandbox_live
 const provider_ops local_provider = {
 	.id = "local",
 	.caps = PCAP_PAUSE | PCAP_PERSISTENT_WORKSPACE | PCAP_NETWORK_NONE | PCAP_NETWORK_HOST |
-		PCAP_REATTACH,
+		PCAP_REATTACH | PCAP_EXEC_STREAM,
 	.init = local_init,
 	.validate = local_validate,
 	.create = local_create,
@@ -467,6 +749,7 @@ const provider_ops local_provider = {
 	.pause = local_pause,
 	.resume = local_resume,
 	.destroy = local_destroy,
+	.exec = local_exec,
 	.metrics = local_metrics,
 	.reattach = local_reattach,
 };

@@ -12,7 +12,11 @@
  *   4. reports "ok" (or the failed step) on the ready fd and then only reaps
  *      zombies and forwards termination signals.
  *
- * usage: sbx-init SANDBOX_DIR HOSTNAME NET(none|host) UID GID READY_FD */
+ * usage: sbx-init SANDBOX_DIR HOSTNAME NET(none|host) UID GID READY_FD
+ *
+ * The same binary is the exec helper (see exec_main below):
+ *        sbx-init exec INIT_PID UID GID CWD STATUS_FD [--cg PROCS_FILE]...
+ *                 [--env K=V]... -- ARGV... */
 #define _GNU_SOURCE 1
 #include <errno.h>
 #include <grp.h>
@@ -321,8 +325,144 @@ static void serve(void)
 	}
 }
 
+/* ---- exec helper ------------------------------------------------------
+ * Started by sbxd (posix_spawn) for each command run in a sandbox. Joins
+ * the sandbox's cgroups, enters its namespaces and root, then forks: the
+ * child is inside the pid namespace, drops privileges exactly as the
+ * sandbox's init did and execs the command in a new process group. The
+ * helper waits, forwards SIGTERM/SIGINT/SIGHUP/SIGQUIT to the group, turns
+ * SIGUSR2 into SIGKILL of the group (timeouts, cancel), and reports
+ * "exit N" or "signal N" on STATUS_FD. */
+
+static void status_report(int fd, const char *fmt, int v)
+{
+	char buf[64];
+	int n = snprintf(buf, sizeof(buf), fmt, v);
+	if (n > 0 && write(fd, buf, (size_t)n) < 0) {
+		_exit(126);
+	}
+}
+
+static int join_namespaces(pid_t init)
+{
+	static const char *const ns[] = {"ipc", "uts", "net", "pid", "mnt"};
+	char path[64];
+	int fds[5];
+	snprintf(path, sizeof(path), "/proc/%d/root", (int)init);
+	int root = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0) {
+		return -1;
+	}
+	for (int i = 0; i < 5; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)init, ns[i]);
+		if ((fds[i] = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+			return -1;
+		}
+	}
+	for (int i = 0; i < 5; i++) {
+		if (setns(fds[i], 0) != 0) {
+			return -1;
+		}
+		close(fds[i]);
+	}
+	if (fchdir(root) != 0 || chroot(".") != 0) {
+		return -1;
+	}
+	close(root);
+	return chdir("/");
+}
+
+static int exec_main(int argc, char **argv)
+{
+	if (argc < 8) {
+		return 2;
+	}
+	pid_t init = (pid_t)atoi(argv[2]);
+	unsigned uid = (unsigned)strtoul(argv[3], NULL, 10);
+	unsigned gid = (unsigned)strtoul(argv[4], NULL, 10);
+	const char *cwd = argv[5];
+	ready_fd = atoi(argv[6]); /* the status fd doubles as die()'s report */
+	char *envp[300];
+	int n_env = 0;
+	int i = 7;
+	for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--cg") == 0 && i + 1 < argc) {
+			int fd = open(argv[++i], O_WRONLY | O_CLOEXEC);
+			if (fd < 0 || write(fd, "0", 1) != 1) {
+				die("join cgroup");
+			}
+			close(fd);
+		} else if (strcmp(argv[i], "--env") == 0 && i + 1 < argc && n_env < 299) {
+			envp[n_env++] = argv[++i];
+		} else {
+			errno = EINVAL;
+			die("arguments");
+		}
+	}
+	envp[n_env] = NULL;
+	if (i + 1 >= argc) {
+		errno = EINVAL;
+		die("no command");
+	}
+	char **cmd = &argv[i + 1];
+	if (join_namespaces(init) != 0) {
+		die("enter sandbox");
+	}
+	sigset_t all, old;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	pid_t child = fork();
+	if (child < 0) {
+		die("fork");
+	}
+	if (child == 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		for (int s = 1; s < NSIG; s++) {
+			signal(s, SIG_DFL);
+		}
+		setpgid(0, 0);
+		close(ready_fd);
+		drop_privileges(uid, gid);
+		install_seccomp();
+		if (chdir(cwd) != 0) {
+			fprintf(stderr, "sbx: cannot enter working directory %s: %s\n", cwd, strerror(errno));
+			_exit(126);
+		}
+		execvpe(cmd[0], cmd, envp);
+		fprintf(stderr, "sbx: %s: %s\n", cmd[0], strerror(errno));
+		_exit(errno == ENOENT ? 127 : 126);
+	}
+	setpgid(child, child);
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&all, &si);
+		if (sig == SIGCHLD) {
+			int st;
+			pid_t w = waitpid(child, &st, WNOHANG);
+			if (w == child) {
+				/* Background processes it started keep running (a dev
+				 * server started with `&`); timeouts and cancel kill the
+				 * whole group. */
+				if (WIFEXITED(st)) {
+					status_report(ready_fd, "exit %d", WEXITSTATUS(st));
+				} else {
+					status_report(ready_fd, "signal %d", WTERMSIG(st));
+				}
+				return 0;
+			}
+		} else if (sig == SIGUSR2) {
+			kill(-child, SIGKILL);
+		} else if (sig > 0) {
+			kill(-child, sig);
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "exec") == 0) {
+		return exec_main(argc, argv);
+	}
 	if (argc != 7 || getpid() != 1) {
 		fprintf(stderr, "sbx-init runs as PID 1 of a sandbox, started by sbxd\n");
 		return 2;

@@ -96,6 +96,18 @@ sbx_status sbx_next_event(sbx_subscription *s, int timeout_ms, Sbx__V1__Event **
 			  sbx_error *err);
 void sbx_unsubscribe(sbx_subscription *s);
 
+/* ---- execution output ----------------------------------------------------
+ * Follows an execution's output from byte 0 to its end, live from the event
+ * bus, filling any gap (a late subscription, dropped messages) from the
+ * stored copy: what `on_output` receives is byte-for-byte what the command
+ * wrote, in order. `cancel` (may be NULL) is polled; when it becomes
+ * non-zero the execution is sent that signal once. On OK *final holds the
+ * finished execution (free with sbx_free). */
+typedef int (*sbx_output_fn)(void *arg, int stream, const void *data, size_t len);
+sbx_status sbx_follow_output(sbx_client *c, const char *execution_id, int64_t from_offset,
+			     sbx_output_fn on_output, void *arg, volatile int *cancel,
+			     Sbx__V1__Execution **final, sbx_error *err);
+
 /* Error helpers. */
 const char *sbx_error_message(const sbx_error *err);
 
