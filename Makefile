@@ -98,7 +98,7 @@ bench: deps
 	@B=$(B) bench/run.sh
 
 .PHONY: tests benches
-tests: $(TEST_BIN)
+tests: $(TEST_BIN) $(B)/tests/attack
 benches: $(BENCH_BIN)
 
 # ---- generated sources --------------------------------------------------
@@ -156,6 +156,11 @@ $(PCFILE): client/libsbx.pc.in
 $(B)/tests/%: $(B)/obj/tests/%.o $(TEST_LIB) $(LIBA) $(STORAGE_OBJ) $(filter-out %/sbxd.o,$(SERVER_OBJ))
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN) -o $@ $^ $(LIBA) $(LDLIBS_SRV) -lcmocka
+
+# Run inside sandboxes by test_isolation: static, never sanitized.
+$(B)/tests/attack: tests/attack.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O1 -static -o $@ $<
 
 $(B)/bench/%: $(B)/obj/bench/%.o $(TEST_LIB) $(LIBA)
 	@mkdir -p $(dir $@)

@@ -225,3 +225,76 @@ int harness_file_contains(const char *path, const char *needle)
 	free(buf);
 	return found;
 }
+
+struct capture {
+	char *buf[3];
+	size_t len[3];
+};
+
+static int capture_fn(void *arg, int stream, const void *data, size_t len)
+{
+	struct capture *c = arg;
+	int k = stream == 2 ? 2 : 1;
+	c->buf[k] = realloc(c->buf[k], c->len[k] + len + 1);
+	memcpy(c->buf[k] + c->len[k], data, len);
+	c->len[k] += len;
+	c->buf[k][c->len[k]] = '\0';
+	return 0;
+}
+
+sbx_status harness_sh(sbx_client *c, const char *sandbox, const char *cmd, int timeout_s,
+		      char **out, char **err, int *exit_code)
+{
+	Sbx__V1__StartExecutionRequest r = SBX__V1__START_EXECUTION_REQUEST__INIT;
+	r.sandbox_id = (char *)sandbox;
+	r.shell = (char *)cmd;
+	r.timeout_seconds = timeout_s;
+	Sbx__V1__StartExecutionResponse *resp = NULL;
+	sbx_error e;
+	sbx_status s = sbx_executions_start(c, &r, &resp, &e);
+	if (s != SBX_OK) {
+		fprintf(stderr, "harness_sh: %s: %s\n", sbx_status_name(s), e.message);
+		return s;
+	}
+	struct capture cap = {{NULL, strdup(""), strdup("")}, {0, 0, 0}};
+	Sbx__V1__Execution *x = NULL;
+	s = sbx_follow_output(c, resp->execution_id, 0, capture_fn, &cap, NULL, &x, &e);
+	sbx_free(resp);
+	if (s == SBX_OK) {
+		*exit_code = x->exit_code;
+		sbx_free(x);
+	}
+	if (out) {
+		*out = cap.buf[1];
+	} else {
+		free(cap.buf[1]);
+	}
+	if (err) {
+		*err = cap.buf[2];
+	} else {
+		free(cap.buf[2]);
+	}
+	return s;
+}
+
+const char *harness_sandbox(sbx_client *c, const char *name, int64_t memory_mb, int pids_max,
+			    const char *network)
+{
+	static __thread char id[64];
+	Sbx__V1__CreateSandboxRequest r = SBX__V1__CREATE_SANDBOX_REQUEST__INIT;
+	Sbx__V1__Resources res = SBX__V1__RESOURCES__INIT;
+	res.memory_mb = memory_mb;
+	res.pids_max = pids_max;
+	r.name = (char *)name;
+	r.resources = &res;
+	r.network_mode = (char *)(network ? network : "");
+	Sbx__V1__Sandbox *sb = NULL;
+	sbx_error e;
+	if (sbx_sandboxes_create(c, &r, &sb, &e) != SBX_OK) {
+		fprintf(stderr, "harness_sandbox: %s: %s\n", sbx_status_name(e.code), e.message);
+		return NULL;
+	}
+	snprintf(id, sizeof(id), "%s", sb->id);
+	sbx_free(sb);
+	return id;
+}

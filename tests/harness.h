@@ -35,6 +35,17 @@ sbx_client *harness_client(struct daemon *d, const char *token);
  * code. `token` NULL: admin; "" : no token at all. */
 int harness_cli(struct daemon *d, const char *token, char **out, char **err, ...);
 
+/* Runs `sh -c CMD` in a sandbox through Executions.Start and
+ * sbx_follow_output. out and err (may be NULL) get the output, malloc'd.
+ * Returns the RPC status; *exit_code the command's. */
+sbx_status harness_sh(sbx_client *c, const char *sandbox, const char *cmd, int timeout_s,
+		      char **out, char **err, int *exit_code);
+
+/* Creates a sandbox (name, memory MiB, pids) and returns its id (static
+ * buffer per call site: copy it). NULL on failure, with the error printed. */
+const char *harness_sandbox(sbx_client *c, const char *name, int64_t memory_mb, int pids_max,
+			    const char *network);
+
 /* 1 if `needle` occurs in the file's bytes. */
 int harness_file_contains(const char *path, const char *needle);
 

@@ -1,0 +1,411 @@
+/* Sandboxes on the native provider through a real sbxd: lifecycle,
+ * settings enforcement, ownership, templates, restart recovery, cleanup. */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+static struct daemon d;
+static sbx_client *admin;
+
+static int setup(void **state)
+{
+	(void)state;
+	if (harness_start(&d) != 0) {
+		return -1;
+	}
+	admin = harness_client(&d, NULL);
+	return admin ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	sbx_disconnect(admin);
+	harness_cleanup(&d);
+	return 0;
+}
+
+/* Nothing of sandbox `id` is left on the host. */
+static void assert_no_leftovers(const char *id)
+{
+	static const char *const dirs[] = {"/sys/fs/cgroup/memory/sbx", "/sys/fs/cgroup/pids/sbx",
+					   "/sys/fs/cgroup/cpu/sbx", "/sys/fs/cgroup/freezer/sbx",
+					   "/sys/fs/cgroup/sbx"};
+	char path[512];
+	struct stat st;
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dirs[i], id);
+		assert_int_not_equal(stat(path, &st), 0);
+	}
+	snprintf(path, sizeof(path), "%s/data/sandboxes/%s", d.dir, id);
+	assert_int_not_equal(stat(path, &st), 0);
+}
+
+static Sbx__V1__Sandbox *get(const char *id)
+{
+	Sbx__V1__GetSandboxRequest r = SBX__V1__GET_SANDBOX_REQUEST__INIT;
+	r.id = (char *)id;
+	Sbx__V1__Sandbox *sb = NULL;
+	assert_int_equal(sbx_sandboxes_get(admin, &r, &sb, NULL), SBX_OK);
+	return sb;
+}
+
+static sbx_status ref_call(sbx_status (*fn)(sbx_client *, const Sbx__V1__SandboxRef *, Sbx__V1__Sandbox **, sbx_error *),
+			   const char *id, Sbx__V1__SandboxStatus expect)
+{
+	Sbx__V1__SandboxRef r = SBX__V1__SANDBOX_REF__INIT;
+	r.id = (char *)id;
+	Sbx__V1__Sandbox *sb = NULL;
+	sbx_error e;
+	sbx_status s = fn(admin, &r, &sb, &e);
+	if (s == SBX_OK) {
+		assert_int_equal(sb->status, expect);
+		sbx_free(sb);
+	}
+	return s;
+}
+
+static void destroy(const char *id)
+{
+	Sbx__V1__DestroySandboxRequest r = SBX__V1__DESTROY_SANDBOX_REQUEST__INIT;
+	r.id = (char *)id;
+	r.force = 1;
+	Sbx__V1__Sandbox *sb = NULL;
+	assert_int_equal(sbx_sandboxes_destroy(admin, &r, &sb, NULL), SBX_OK);
+	assert_int_equal(sb->status, SBX__V1__SANDBOX_STATUS__TERMINATED);
+	sbx_free(sb);
+}
+
+static void test_lifecycle_and_workspace(void **state)
+{
+	(void)state;
+	char id[64];
+	snprintf(id, sizeof(id), "%s", harness_sandbox(admin, "life", 256, 0, NULL));
+	Sbx__V1__Sandbox *sb = get(id);
+	assert_int_equal(sb->status, SBX__V1__SANDBOX_STATUS__RUNNING);
+	assert_string_equal(sb->provider, "local");
+	assert_string_equal(sb->image, "host");
+	sbx_free(sb);
+	int rc = -1;
+	char *out = NULL;
+	assert_int_equal(harness_sh(admin, id, "echo kept > /workspace/note; cat /workspace/note", 10, &out, NULL, &rc), SBX_OK);
+	assert_int_equal(rc, 0);
+	assert_string_equal(out, "kept\n");
+	free(out);
+
+	assert_int_equal(ref_call(sbx_sandboxes_stop, id, SBX__V1__SANDBOX_STATUS__STOPPED), SBX_OK);
+	/* exec in a stopped sandbox */
+	Sbx__V1__StartExecutionRequest xr = SBX__V1__START_EXECUTION_REQUEST__INIT;
+	xr.sandbox_id = id;
+	xr.shell = "true";
+	Sbx__V1__StartExecutionResponse *xs = NULL;
+	sbx_error e;
+	assert_int_equal(sbx_executions_start(admin, &xr, &xs, &e), SBX_FAILED_PRECONDITION);
+	assert_int_equal(ref_call(sbx_sandboxes_start, id, SBX__V1__SANDBOX_STATUS__RUNNING), SBX_OK);
+	assert_int_equal(harness_sh(admin, id, "cat /workspace/note", 10, &out, NULL, &rc), SBX_OK);
+	assert_string_equal(out, "kept\n");
+	free(out);
+
+	assert_int_equal(ref_call(sbx_sandboxes_pause, id, SBX__V1__SANDBOX_STATUS__PAUSED), SBX_OK);
+	assert_int_equal(sbx_executions_start(admin, &xr, &xs, &e), SBX_FAILED_PRECONDITION);
+	assert_int_equal(ref_call(sbx_sandboxes_resume, id, SBX__V1__SANDBOX_STATUS__RUNNING), SBX_OK);
+	assert_int_equal(ref_call(sbx_sandboxes_restart, id, SBX__V1__SANDBOX_STATUS__RUNNING), SBX_OK);
+	sb = get(id);
+	assert_int_equal(sb->restart_count, 1);
+	sbx_free(sb);
+	/* Destroy refuses a running sandbox without force. */
+	Sbx__V1__DestroySandboxRequest dr = SBX__V1__DESTROY_SANDBOX_REQUEST__INIT;
+	dr.id = id;
+	assert_int_equal(sbx_sandboxes_destroy(admin, &dr, &sb, &e), SBX_FAILED_PRECONDITION);
+	destroy(id);
+	assert_no_leftovers(id);
+}
+
+static void set_setting(const char *key, const char *json_value_field, int64_t ival)
+{
+	(void)json_value_field;
+	Sbx__V1__SandboxSettings in = SBX__V1__SANDBOX_SETTINGS__INIT;
+	char *mask[] = {(char *)key};
+	const ProtobufCFieldDescriptor *f =
+		protobuf_c_message_descriptor_get_field_by_name(in.base.descriptor, key);
+	if (f->type == PROTOBUF_C_TYPE_BOOL) {
+		*(protobuf_c_boolean *)((char *)&in + f->offset) = ival != 0;
+	} else {
+		*(int32_t *)((char *)&in + f->offset) = (int32_t)ival;
+	}
+	Sbx__V1__UpdateSettingsRequest u = SBX__V1__UPDATE_SETTINGS_REQUEST__INIT;
+	u.settings = &in;
+	u.update_mask = mask;
+	u.n_update_mask = 1;
+	Sbx__V1__SandboxSettings *out = NULL;
+	assert_int_equal(sbx_settings_update(admin, &u, &out, NULL), SBX_OK);
+	sbx_free(out);
+}
+
+static sbx_status try_create(const char *name, double cpus, int64_t mem, const char *image,
+			     Sbx__V1__Volume *vol, sbx_error *e)
+{
+	Sbx__V1__CreateSandboxRequest r = SBX__V1__CREATE_SANDBOX_REQUEST__INIT;
+	Sbx__V1__Resources res = SBX__V1__RESOURCES__INIT;
+	res.cpu_cores = cpus;
+	res.memory_mb = mem;
+	r.name = (char *)name;
+	r.resources = &res;
+	r.image = (char *)(image ? image : "");
+	if (vol) {
+		r.volumes = &vol;
+		r.n_volumes = 1;
+	}
+	Sbx__V1__Sandbox *sb = NULL;
+	sbx_status s = sbx_sandboxes_create(admin, &r, &sb, e);
+	if (s == SBX_OK) {
+		destroy(sb->id);
+		sbx_free(sb);
+	}
+	return s;
+}
+
+static void test_settings_enforced(void **state)
+{
+	(void)state;
+	sbx_error e;
+	assert_int_equal(try_create("big", 64, 0, NULL, NULL, &e), SBX_INVALID_ARGUMENT);
+	assert_string_equal(e.field, "resources.cpu_cores");
+	assert_int_equal(try_create("fat", 0, 1024 * 1024, NULL, NULL, &e), SBX_INVALID_ARGUMENT);
+	assert_string_equal(e.field, "resources.memory_mb");
+	assert_int_equal(try_create("img", 0, 0, "ubuntu:24.04", NULL, &e), SBX_NOT_FOUND);
+	assert_string_equal(e.field, "image");
+	assert_int_equal(try_create("Bad Name!", 0, 0, NULL, NULL, &e), SBX_INVALID_ARGUMENT);
+	assert_string_equal(e.field, "name");
+	Sbx__V1__Volume v = SBX__V1__VOLUME__INIT;
+	v.host_path = "/etc";
+	v.container_path = "/mnt/etc";
+	assert_int_equal(try_create("vol", 0, 0, NULL, &v, &e), SBX_PERMISSION_DENIED);
+	assert_string_equal(e.field, "volumes[0].host_path");
+
+	/* max_concurrent_local: the second live sandbox is refused. */
+	set_setting("max_concurrent_local", NULL, 1);
+	char id[64];
+	snprintf(id, sizeof(id), "%s", harness_sandbox(admin, "only", 0, 0, NULL));
+	assert_int_equal(try_create("second", 0, 0, NULL, NULL, &e), SBX_RESOURCE_EXHAUSTED);
+	destroy(id);
+	set_setting("max_concurrent_local", NULL, 10);
+
+	set_setting("enabled", NULL, 0);
+	assert_int_equal(try_create("off", 0, 0, NULL, NULL, &e), SBX_FAILED_PRECONDITION);
+	set_setting("enabled", NULL, 1);
+}
+
+static void test_ownership_and_get_or_create(void **state)
+{
+	(void)state;
+	char id[64];
+	snprintf(id, sizeof(id), "%s", harness_sandbox(admin, "mine", 0, 0, NULL));
+	Sbx__V1__CreateTokenRequest ct = SBX__V1__CREATE_TOKEN_REQUEST__INIT;
+	ct.user = "eve";
+	Sbx__V1__CreateTokenResponse *tok = NULL;
+	assert_int_equal(sbx_tokens_create(admin, &ct, &tok, NULL), SBX_OK);
+	sbx_client *eve = harness_client(&d, tok->secret);
+	Sbx__V1__GetSandboxRequest g = SBX__V1__GET_SANDBOX_REQUEST__INIT;
+	g.id = id;
+	Sbx__V1__Sandbox *sb = NULL;
+	sbx_error e;
+	assert_int_equal(sbx_sandboxes_get(eve, &g, &sb, &e), SBX_NOT_FOUND);
+	Sbx__V1__StartExecutionRequest xr = SBX__V1__START_EXECUTION_REQUEST__INIT;
+	xr.sandbox_id = id;
+	xr.shell = "true";
+	Sbx__V1__StartExecutionResponse *xs = NULL;
+	assert_int_equal(sbx_executions_start(eve, &xr, &xs, &e), SBX_NOT_FOUND);
+	Sbx__V1__ListSandboxesRequest lr = SBX__V1__LIST_SANDBOXES_REQUEST__INIT;
+	Sbx__V1__ListSandboxesResponse *list = NULL;
+	assert_int_equal(sbx_sandboxes_list(eve, &lr, &list, NULL), SBX_OK);
+	assert_int_equal(list->n_sandboxes, 0);
+	sbx_free(list);
+	lr.all_owners = 1;
+	assert_int_equal(sbx_sandboxes_list(eve, &lr, &list, &e), SBX_PERMISSION_DENIED);
+
+	/* The same name for eve is hers, not a clash with admin's. */
+	Sbx__V1__CreateSandboxRequest cr = SBX__V1__CREATE_SANDBOX_REQUEST__INIT;
+	cr.name = "mine";
+	cr.get_or_create = 1;
+	Sbx__V1__Sandbox *a = NULL, *b = NULL;
+	assert_int_equal(sbx_sandboxes_create(eve, &cr, &a, &e), SBX_OK);
+	assert_string_not_equal(a->id, id);
+	/* Get-or-create returns the same one, started again if stopped. */
+	Sbx__V1__SandboxRef sr = SBX__V1__SANDBOX_REF__INIT;
+	sr.id = a->id;
+	assert_int_equal(sbx_sandboxes_stop(eve, &sr, &sb, NULL), SBX_OK);
+	sbx_free(sb);
+	assert_int_equal(sbx_sandboxes_create(eve, &cr, &b, &e), SBX_OK);
+	assert_string_equal(a->id, b->id);
+	assert_int_equal(b->status, SBX__V1__SANDBOX_STATUS__RUNNING);
+	/* Without get_or_create the name clashes. */
+	cr.get_or_create = 0;
+	assert_int_equal(sbx_sandboxes_create(eve, &cr, &sb, &e), SBX_ALREADY_EXISTS);
+	assert_string_equal(e.field, "name");
+	Sbx__V1__DestroySandboxRequest dr = SBX__V1__DESTROY_SANDBOX_REQUEST__INIT;
+	dr.id = a->id;
+	dr.force = 1;
+	assert_int_equal(sbx_sandboxes_destroy(eve, &dr, &sb, NULL), SBX_OK);
+	sbx_free(sb);
+	sbx_free(a);
+	sbx_free(b);
+	sbx_free(tok);
+	sbx_disconnect(eve);
+	destroy(id);
+}
+
+static void test_templates(void **state)
+{
+	(void)state;
+	Sbx__V1__Template t = SBX__V1__TEMPLATE__INIT;
+	Sbx__V1__Template__EnvEntry ev = SBX__V1__TEMPLATE__ENV_ENTRY__INIT;
+	Sbx__V1__Template__EnvEntry *evp = &ev;
+	ev.key = "STAGE";
+	ev.value = "template";
+	t.name = "py";
+	t.env = &evp;
+	t.n_env = 1;
+	char *setup[] = {"echo prepared > /workspace/ready"};
+	t.setup_commands = setup;
+	t.n_setup_commands = 1;
+	Sbx__V1__Template *out = NULL;
+	assert_int_equal(sbx_templates_create(admin, &t, &out, NULL), SBX_OK);
+	sbx_free(out);
+	sbx_error e;
+	assert_int_equal(sbx_templates_create(admin, &t, &out, &e), SBX_ALREADY_EXISTS);
+
+	Sbx__V1__CreateSandboxRequest cr = SBX__V1__CREATE_SANDBOX_REQUEST__INIT;
+	cr.template_ = "py";
+	Sbx__V1__CreateSandboxRequest__EnvEntry over = SBX__V1__CREATE_SANDBOX_REQUEST__ENV_ENTRY__INIT;
+	Sbx__V1__CreateSandboxRequest__EnvEntry *overp = &over;
+	over.key = "EXTRA";
+	over.value = "flag";
+	cr.env = &overp;
+	cr.n_env = 1;
+	Sbx__V1__Sandbox *sb = NULL;
+	assert_int_equal(sbx_sandboxes_create(admin, &cr, &sb, &e), SBX_OK);
+	assert_string_equal(sb->template_, "py");
+	char *o = NULL;
+	int rc;
+	assert_int_equal(harness_sh(admin, sb->id, "cat /workspace/ready; echo $STAGE $EXTRA", 10, &o, NULL, &rc), SBX_OK);
+	assert_string_equal(o, "prepared\ntemplate flag\n");
+	free(o);
+	destroy(sb->id);
+	sbx_free(sb);
+	/* A failing setup command leaves nothing behind. */
+	char *bad[] = {"exit 7"};
+	t.name = "broken";
+	t.setup_commands = bad;
+	assert_int_equal(sbx_templates_create(admin, &t, &out, NULL), SBX_OK);
+	sbx_free(out);
+	cr.template_ = "broken";
+	cr.name = "brk";
+	assert_int_equal(sbx_sandboxes_create(admin, &cr, &sb, &e), SBX_FAILED_PRECONDITION);
+	Sbx__V1__TemplateRef tr = SBX__V1__TEMPLATE_REF__INIT;
+	tr.name = "py";
+	Sbx__V1__Empty *none = NULL;
+	assert_int_equal(sbx_templates_delete(admin, &tr, &none, NULL), SBX_OK);
+	sbx_free(none);
+	assert_int_equal(sbx_templates_get(admin, &tr, &out, &e), SBX_NOT_FOUND);
+}
+
+static pid_t init_pid(const char *id)
+{
+	Sbx__V1__Sandbox *sb = get(id);
+	long pid = 0;
+	sscanf(sb->provider_ref, "pid:%ld:", &pid);
+	sbx_free(sb);
+	return (pid_t)pid;
+}
+
+static void test_daemon_kill9_and_recovery(void **state)
+{
+	(void)state;
+	char keep[64], dies[64];
+	snprintf(keep, sizeof(keep), "%s", harness_sandbox(admin, "survivor", 0, 0, NULL));
+	snprintf(dies, sizeof(dies), "%s", harness_sandbox(admin, "victim", 0, 0, NULL));
+	int rc;
+	assert_int_equal(harness_sh(admin, keep, "echo before > /workspace/f", 10, NULL, NULL, &rc), SBX_OK);
+	pid_t victim = init_pid(dies);
+	sbx_disconnect(admin);
+	harness_stop(&d, SIGKILL);
+	/* While the daemon is down one sandbox dies. */
+	kill(victim, SIGKILL);
+	usleep(100000);
+	assert_int_equal(harness_restart(&d), 0);
+	admin = harness_client(&d, NULL);
+	Sbx__V1__Sandbox *sb = get(keep);
+	assert_int_equal(sb->status, SBX__V1__SANDBOX_STATUS__RUNNING);
+	sbx_free(sb);
+	char *out = NULL;
+	assert_int_equal(harness_sh(admin, keep, "cat /workspace/f", 10, &out, NULL, &rc), SBX_OK);
+	assert_string_equal(out, "before\n");
+	free(out);
+	sb = get(dies);
+	assert_int_equal(sb->status, SBX__V1__SANDBOX_STATUS__DEAD);
+	sbx_free(sb);
+	/* clean destroys what died; its record stays, terminated. */
+	Sbx__V1__CleanSandboxesRequest cr = SBX__V1__CLEAN_SANDBOXES_REQUEST__INIT;
+	Sbx__V1__CleanSandboxesResponse *cl = NULL;
+	assert_int_equal(sbx_sandboxes_clean(admin, &cr, &cl, NULL), SBX_OK);
+	assert_int_equal(cl->n_removed, 1);
+	assert_string_equal(cl->removed[0], dies);
+	sbx_free(cl);
+	sb = get(dies);
+	assert_int_equal(sb->status, SBX__V1__SANDBOX_STATUS__TERMINATED);
+	sbx_free(sb);
+	assert_no_leftovers(dies);
+	destroy(keep);
+	assert_no_leftovers(keep);
+}
+
+static void test_state_changes_are_announced(void **state)
+{
+	(void)state;
+	char id[64];
+	snprintf(id, sizeof(id), "%s", harness_sandbox(admin, "loud", 0, 0, NULL));
+	char topic[128];
+	snprintf(topic, sizeof(topic), "events.sandbox.%s.", id);
+	sbx_subscription *sub = NULL;
+	assert_int_equal(sbx_subscribe(admin, topic, &sub, NULL), SBX_OK);
+	usleep(200000); /* let the subscription reach the publisher */
+	assert_int_equal(ref_call(sbx_sandboxes_pause, id, SBX__V1__SANDBOX_STATUS__PAUSED), SBX_OK);
+	assert_int_equal(ref_call(sbx_sandboxes_resume, id, SBX__V1__SANDBOX_STATUS__RUNNING), SBX_OK);
+	Sbx__V1__Event *ev = NULL;
+	assert_int_equal(sbx_next_event(sub, 3000, &ev, NULL), SBX_OK);
+	assert_string_equal(ev->kind, "sandbox.paused");
+	uint64_t seq = ev->seq;
+	sbx_free(ev);
+	assert_int_equal(sbx_next_event(sub, 3000, &ev, NULL), SBX_OK);
+	assert_string_equal(ev->kind, "sandbox.running");
+	assert_int_equal(ev->seq, seq + 1);
+	sbx_free(ev);
+	sbx_unsubscribe(sub);
+	destroy(id);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lifecycle_and_workspace),
+		cmocka_unit_test(test_settings_enforced),
+		cmocka_unit_test(test_ownership_and_get_or_create),
+		cmocka_unit_test(test_templates),
+		cmocka_unit_test(test_daemon_kill9_and_recovery),
+		cmocka_unit_test(test_state_changes_are_announced),
+	};
+	return cmocka_run_group_tests_name("sandboxes", tests, setup, teardown);
+}
