@@ -316,7 +316,13 @@ sbx_status runs_start(rpc_call *call, struct run *r, const char *sandbox_ref, ch
 			run_free(r);
 			return RPC_FIELD(call, SBX_INVALID_ARGUMENT, "shell", "give argv or shell, not both");
 		}
-		static char *sh[3] = {"/bin/sh", "-c", NULL};
+		char **sh = arena_alloc(call->arena, 3 * sizeof(char *));
+		if (sh == NULL) {
+			run_free(r);
+			return RPC_FAIL(call, SBX_RESOURCE_EXHAUSTED, "out of memory");
+		}
+		sh[0] = "/bin/sh";
+		sh[1] = "-c";
 		sh[2] = (char *)shell;
 		argv = sh;
 		argc = 3;

@@ -347,5 +347,8 @@ int main(void)
 		cmocka_unit_test(test_settings_survive_restart),
 		cmocka_unit_test(test_sigkill_keeps_acknowledged_updates),
 	};
+	if (getenv("SBX_TEST_FILTER") != NULL) {
+		cmocka_set_test_filter(getenv("SBX_TEST_FILTER"));
+	}
 	return cmocka_run_group_tests_name("cli", tests, setup, teardown);
 }

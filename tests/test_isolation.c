@@ -221,5 +221,8 @@ int main(void)
 		cmocka_unit_test(test_memory_bomb),
 		cmocka_unit_test(test_fork_bomb),
 	};
+	if (getenv("SBX_TEST_FILTER") != NULL) {
+		cmocka_set_test_filter(getenv("SBX_TEST_FILTER"));
+	}
 	return cmocka_run_group_tests_name("isolation", tests, setup, teardown);
 }

@@ -463,5 +463,8 @@ int main(void)
 		cmocka_unit_test(test_settings_event),
 		cmocka_unit_test(test_server_info_reflection),
 	};
+	if (getenv("SBX_TEST_FILTER") != NULL) {
+		cmocka_set_test_filter(getenv("SBX_TEST_FILTER"));
+	}
 	return cmocka_run_group_tests_name("rpc", tests, setup, teardown);
 }

@@ -407,5 +407,8 @@ int main(void)
 		cmocka_unit_test(test_daemon_kill9_and_recovery),
 		cmocka_unit_test(test_state_changes_are_announced),
 	};
+	if (getenv("SBX_TEST_FILTER") != NULL) {
+		cmocka_set_test_filter(getenv("SBX_TEST_FILTER"));
+	}
 	return cmocka_run_group_tests_name("sandboxes", tests, setup, teardown);
 }

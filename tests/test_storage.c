@@ -191,5 +191,8 @@ int main(void)
 		cmocka_unit_test(test_wire_guards),
 		cmocka_unit_test(test_arena_cap),
 	};
+	if (getenv("SBX_TEST_FILTER") != NULL) {
+		cmocka_set_test_filter(getenv("SBX_TEST_FILTER"));
+	}
 	return cmocka_run_group_tests_name("storage", tests, setup, teardown);
 }
