@@ -35,6 +35,8 @@ struct sbx_client {
 	nng_socket sock;
 	pthread_mutex_t mu;
 	struct slot *idle;
+	struct sbx_subscription *subs; /* idle SUB sockets */
+	char event_address[1024];
 	nng_tls_config *tls;
 	char address[1024];
 	char token[TOKEN_MAX];
@@ -44,9 +46,17 @@ struct sbx_client {
 	unsigned seed;
 };
 
+/* Subscriptions reuse SUB sockets: closing nng sockets often (and from
+ * several threads) can deadlock in nng 1.5's close path, and a fresh socket
+ * costs a Server.Info call and a dial. An unsubscribed socket goes back to
+ * its client's pool; messages of its old topic still in flight are skipped
+ * by prefix. */
 struct sbx_subscription {
+	struct sbx_subscription *next; /* in the pool */
+	sbx_client *client;
 	nng_socket sock;
 	size_t max_message;
+	char topic[256];
 };
 
 static sbx_status set_err(sbx_error *err, sbx_status code, const char *field,
@@ -214,6 +224,12 @@ void sbx_disconnect(sbx_client *c)
 		nng_aio_free(s->aio);
 		nng_ctx_close(s->ctx);
 		free(s);
+	}
+	while (c->subs != NULL) {
+		struct sbx_subscription *sub = c->subs;
+		c->subs = sub->next;
+		nng_close(sub->sock);
+		free(sub);
 	}
 	nng_close(c->sock);
 	pthread_mutex_destroy(&c->mu);
@@ -444,22 +460,42 @@ sbx_status sbx_call(sbx_client *c, const char *method, const ProtobufCMessage *r
 
 /* ---- events ------------------------------------------------------------ */
 
-sbx_status sbx_subscribe(sbx_client *c, const char *topic, sbx_subscription **out,
-			 sbx_error *err)
+static sbx_status event_address(sbx_client *c, char *out, size_t cap, sbx_error *err)
 {
-	*out = NULL;
+	pthread_mutex_lock(&c->mu);
+	int known = c->event_address[0] != '\0';
+	if (known) {
+		snprintf(out, cap, "%s", c->event_address);
+	}
+	pthread_mutex_unlock(&c->mu);
+	if (known) {
+		return SBX_OK;
+	}
 	Sbx__V1__Empty req = SBX__V1__EMPTY__INIT;
 	Sbx__V1__ServerInfoResponse *info = NULL;
 	sbx_status s = sbx_server_info(c, &req, &info, err);
 	if (s != SBX_OK) {
 		return s;
 	}
+	pthread_mutex_lock(&c->mu);
+	snprintf(c->event_address, sizeof(c->event_address), "%s", info->event_address);
+	snprintf(out, cap, "%s", info->event_address);
+	pthread_mutex_unlock(&c->mu);
+	sbx_free(info);
+	return SBX_OK;
+}
+
+static sbx_status new_sub_socket(sbx_client *c, sbx_subscription **out, sbx_error *err)
+{
+	char addr[1024];
+	sbx_status s = event_address(c, addr, sizeof(addr), err);
+	if (s != SBX_OK) {
+		return s;
+	}
 	sbx_subscription *sub = calloc(1, sizeof(*sub));
 	if (sub == NULL) {
-		sbx_free(info);
 		return set_err(err, SBX_RESOURCE_EXHAUSTED, NULL, "out of memory");
 	}
-	sub->max_message = c->max_message;
 	int rv = nng_sub0_open(&sub->sock);
 	if (rv == 0) {
 		rv = nng_socket_set_int(sub->sock, NNG_OPT_RECVBUF, SUB_RECV_BUFFER);
@@ -468,20 +504,47 @@ sbx_status sbx_subscribe(sbx_client *c, const char *topic, sbx_subscription **ou
 		rv = nng_socket_set_size(sub->sock, NNG_OPT_RECVMAXSZ, c->max_message + 65536);
 	}
 	if (rv == 0) {
-		/* Topics are byte prefixes: subscribe without the NUL. */
-		rv = nng_socket_set(sub->sock, NNG_OPT_SUB_SUBSCRIBE, topic, strlen(topic));
-	}
-	if (rv == 0) {
-		rv = nng_dial(sub->sock, info->event_address, NULL, 0);
+		rv = nng_dial(sub->sock, addr, NULL, 0);
 	}
 	if (rv != 0) {
-		s = set_err(err, from_nng(rv), NULL, "subscribe %s at %s: %s", topic,
-			    info->event_address, nng_strerror(rv));
-		sbx_free(info);
-		sbx_unsubscribe(sub);
+		s = set_err(err, from_nng(rv), NULL, "subscribe at %s: %s", addr, nng_strerror(rv));
+		nng_close(sub->sock);
+		free(sub);
 		return s;
 	}
-	sbx_free(info);
+	*out = sub;
+	return SBX_OK;
+}
+
+sbx_status sbx_subscribe(sbx_client *c, const char *topic, sbx_subscription **out,
+			 sbx_error *err)
+{
+	*out = NULL;
+	if (strlen(topic) >= sizeof(((sbx_subscription *)0)->topic)) {
+		return set_err(err, SBX_INVALID_ARGUMENT, "topic", "longer than 255 bytes");
+	}
+	pthread_mutex_lock(&c->mu);
+	sbx_subscription *sub = c->subs;
+	if (sub != NULL) {
+		c->subs = sub->next;
+	}
+	pthread_mutex_unlock(&c->mu);
+	if (sub == NULL) {
+		sbx_status s = new_sub_socket(c, &sub, err);
+		if (s != SBX_OK) {
+			return s;
+		}
+	}
+	sub->next = NULL;
+	sub->client = c;
+	sub->max_message = c->max_message;
+	snprintf(sub->topic, sizeof(sub->topic), "%s", topic);
+	/* Topics are byte prefixes: subscribe without the NUL. */
+	int rv = nng_socket_set(sub->sock, NNG_OPT_SUB_SUBSCRIBE, topic, strlen(topic));
+	if (rv != 0) {
+		sbx_unsubscribe(sub);
+		return set_err(err, from_nng(rv), NULL, "subscribe %s: %s", topic, nng_strerror(rv));
+	}
 	*out = sub;
 	return SBX_OK;
 }
@@ -499,6 +562,12 @@ sbx_status sbx_next_event(sbx_subscription *s, int timeout_ms, Sbx__V1__Event **
 	const uint8_t *body = nng_msg_body(m);
 	size_t len = nng_msg_len(m);
 	const uint8_t *nul = memchr(body, 0, len);
+	size_t tlen = strlen(s->topic);
+	if (len < tlen || memcmp(body, s->topic, tlen) != 0) {
+		/* A late message for this socket's previous topic. */
+		nng_msg_free(m);
+		return sbx_next_event(s, timeout_ms, ev, err);
+	}
 	sbx_status st = SBX_OK;
 	if (nul == NULL) {
 		st = set_err(err, SBX_DATA_LOSS, NULL, "event without topic delimiter");
@@ -516,10 +585,20 @@ sbx_status sbx_next_event(sbx_subscription *s, int timeout_ms, Sbx__V1__Event **
 
 void sbx_unsubscribe(sbx_subscription *s)
 {
-	if (s != NULL) {
-		nng_close(s->sock);
-		free(s);
+	if (s == NULL) {
+		return;
 	}
+	nng_socket_set(s->sock, NNG_OPT_SUB_UNSUBSCRIBE, s->topic, strlen(s->topic));
+	/* Drop what is queued; later stragglers are skipped by topic. */
+	nng_msg *m;
+	while (nng_recvmsg(s->sock, &m, NNG_FLAG_NONBLOCK) == 0) {
+		nng_msg_free(m);
+	}
+	sbx_client *c = s->client;
+	pthread_mutex_lock(&c->mu);
+	s->next = c->subs;
+	c->subs = s;
+	pthread_mutex_unlock(&c->mu);
 }
 
 /* ---- following output ------------------------------------------------------ */

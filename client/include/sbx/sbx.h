@@ -94,6 +94,8 @@ sbx_status sbx_subscribe(sbx_client *c, const char *topic, sbx_subscription **ou
  * when none came. Free *ev with sbx_free(). */
 sbx_status sbx_next_event(sbx_subscription *s, int timeout_ms, Sbx__V1__Event **ev,
 			  sbx_error *err);
+/* Ends a subscription. Every subscription of a client must end before
+ * sbx_disconnect(). */
 void sbx_unsubscribe(sbx_subscription *s);
 
 /* ---- execution output ----------------------------------------------------
