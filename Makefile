@@ -134,8 +134,18 @@ $(SBXD): $(SERVER_OBJ) $(STORAGE_OBJ) $(COMMON_OBJ)
 
 # PID 1 of native sandboxes: static, so it runs in any root filesystem, and
 # never sanitized (the sanitizers' runtimes do not link statically).
-$(SBXINIT): providers/local/sbx_init.c
-	$(CC) -std=gnu11 -O2 -g $(WARN) -static -o $@ $< -lseccomp
+$(SBXINIT): providers/local/sbx_init.c $(B)/gen/seccomp_filter.c
+	$(CC) -std=gnu11 -O2 -g $(WARN) -static -o $@ $^
+
+# The sandbox seccomp filter, compiled to BPF once with libseccomp.
+$(B)/sbx-seccomp-gen: providers/local/sbx_init.c
+	@mkdir -p $(B)
+	$(CC) -std=gnu11 -O2 $(WARN) -Wno-unused-function -DSBX_SECCOMP_GEN -o $@ $< -lseccomp
+
+$(B)/gen/seccomp_filter.c: $(B)/sbx-seccomp-gen tools/embed.sh
+	@mkdir -p $(B)/gen
+	$(B)/sbx-seccomp-gen > $(B)/gen/seccomp.bpf
+	tools/embed.sh blob sbx_seccomp_bpf $(B)/gen/seccomp.bpf > $@
 
 $(LIBA): $(LIB_OBJ)
 	@rm -f $@

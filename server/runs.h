@@ -30,6 +30,7 @@ struct run {
 	const provider_ops *provider;
 	sandbox_handle handle;
 	output_log *log;
+	sqlite3 *db; /* pooled, held by the runner thread */
 	/* Agent runs: parse the CLI's output as it streams, then price it and
 	 * apply cost limits once it ended. */
 	void *parser;

@@ -80,11 +80,11 @@ static struct run *find_run(const char *id)
 static int on_output(void *arg, int stream, const void *data, size_t len)
 {
 	struct run *r = arg;
-	/* Chunks of at most 64 KiB on the bus: small enough for nng's queues,
-	 * large enough to stream at pipe speed. */
+	/* Chunks of at most 1 MiB on the bus: a quarter of the message limit,
+	 * large enough that per-message costs vanish at pipe speed. */
 	const uint8_t *p = data;
 	while (len > 0) {
-		size_t n = len > 65536 ? 65536 : len;
+		size_t n = len > (1u << 20) ? (1u << 20) : len;
 		Sbx__V1__OutputChunk c = SBX__V1__OUTPUT_CHUNK__INIT;
 		c.stream = (Sbx__V1__OutputStream)stream;
 		c.seq = events_next_seq(r->topic);
@@ -121,9 +121,8 @@ static void on_start(void *arg, int64_t pid)
 {
 	struct run *r = arg;
 	err_t e;
-	sqlite3 *db = db_get(&e);
-	if (db != NULL) {
-		executions_set_runner(db, r->id, pid, &e);
+	if (r->db != NULL) {
+		executions_set_runner(r->db, r->id, pid, &e);
 	}
 }
 
@@ -176,6 +175,7 @@ static void *runner(void *arg)
 	memset(&res, 0, sizeof(res));
 	err_t e;
 	err_clear(&e);
+	r->db = db_acquire(&e);
 	int64_t t0 = clock_mono_ms();
 	sbx_status s = r->provider->exec(r->sandbox_id, &r->handle, &req, &res, &e);
 	int64_t duration = clock_mono_ms() - t0;
@@ -206,7 +206,7 @@ static void *runner(void *arg)
 	if (r->parser_finish) {
 		r->parser_finish(r, &usage);
 	}
-	sqlite3 *db = db_get(&e);
+	sqlite3 *db = r->db;
 	if (db != NULL) {
 		executions_finish(db, &x, &e);
 		sandboxes_touch(db, r->sandbox_id, &e);
@@ -222,7 +222,8 @@ static void *runner(void *arg)
 		publish_end(r, &x);
 	}
 	arena_free(a);
-	db_thread_close();
+	db_release(db);
+	r->db = NULL;
 	events_forget(r->topic);
 
 	pthread_mutex_lock(&runs_mu);
@@ -434,9 +435,6 @@ sbx_status runs_start(rpc_call *call, struct run *r, const char *sandbox_ref, ch
 		if (r->log == NULL) {
 			s = call->err.code;
 		}
-	}
-	if (s == SBX_OK) {
-		sandboxes_touch(call->db, sb->id, &call->err);
 	}
 	if (s != SBX_OK) {
 		run_free(r);

@@ -1,3 +1,4 @@
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,6 +65,43 @@ sqlite3 *db_get(err_t *e)
 		thread_db = db_open(db_path, e);
 	}
 	return thread_db;
+}
+
+#define POOL_MAX 16
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static sqlite3 *pool[POOL_MAX];
+static int pool_n;
+
+sqlite3 *db_acquire(err_t *e)
+{
+	pthread_mutex_lock(&pool_mu);
+	sqlite3 *db = pool_n > 0 ? pool[--pool_n] : NULL;
+	pthread_mutex_unlock(&pool_mu);
+	if (db == NULL) {
+		if (db_path == NULL) {
+			err_set(e, SBX_INTERNAL, "database not initialised");
+			return NULL;
+		}
+		db = db_open(db_path, e);
+	}
+	return db;
+}
+
+void db_release(sqlite3 *db)
+{
+	if (db == NULL) {
+		return;
+	}
+	db_rollback(db);
+	pthread_mutex_lock(&pool_mu);
+	if (pool_n < POOL_MAX) {
+		pool[pool_n++] = db;
+		db = NULL;
+	}
+	pthread_mutex_unlock(&pool_mu);
+	if (db != NULL) {
+		sqlite3_close(db);
+	}
 }
 
 void db_thread_close(void)

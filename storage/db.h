@@ -22,6 +22,12 @@ sqlite3 *db_open(const char *path, err_t *e);
 sqlite3 *db_get(err_t *e);
 void db_thread_close(void);
 
+/* A connection from a shared pool, for short-lived threads (execution
+ * runners) that would otherwise open one each time. Return it with
+ * db_release(); NULL with `e` set on failure. */
+sqlite3 *db_acquire(err_t *e);
+void db_release(sqlite3 *db);
+
 /* Bounds the statements run by this thread: past the monotonic deadline
  * (ms, 0 = none) they stop with DEADLINE_EXCEEDED. */
 void db_set_deadline(int64_t deadline_ms);

@@ -542,7 +542,13 @@ static sbx_status spawn_helper(char **argv, struct exec_pipes *p, int has_stdin,
 static sbx_status pump(const exec_request *r, struct exec_pipes *p, pid_t helper, exec_result *out,
 		       err_t *e)
 {
-	char buf[65536];
+	/* Reads as large as the pipe (1 MiB): a fast writer fills whole reads
+	 * and per-read costs (one chunk, one message) stay small. */
+	enum { READ_SIZE = 1 << 20 };
+	char *buf = malloc(READ_SIZE);
+	if (buf == NULL) {
+		return err_set(e, SBX_RESOURCE_EXHAUSTED, "out of memory");
+	}
 	char status[128] = "";
 	size_t status_len = 0;
 	size_t in_off = 0;
@@ -579,6 +585,7 @@ static sbx_status pump(const exec_request *r, struct exec_pipes *p, pid_t helper
 		int wait_ms = 100;
 		int rc = poll(pf, (nfds_t)n, wait_ms);
 		if (rc < 0 && errno != EINTR) {
+			free(buf);
 			return err_set(e, SBX_INTERNAL, "poll: %s", strerror(errno));
 		}
 		clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -611,7 +618,7 @@ static sbx_status pump(const exec_request *r, struct exec_pipes *p, pid_t helper
 			if (streams[k] < 0 || !(pf[streams[k]].revents & (POLLIN | POLLHUP | POLLERR))) {
 				continue;
 			}
-			ssize_t got = read(*fds[k], buf, sizeof(buf));
+			ssize_t got = read(*fds[k], buf, READ_SIZE);
 			if (got <= 0) {
 				close_fd(fds[k]);
 			} else if (!stopped && r->on_output && r->on_output(r->arg, k + 1, buf, (size_t)got) != 0) {
@@ -631,7 +638,7 @@ static sbx_status pump(const exec_request *r, struct exec_pipes *p, pid_t helper
 					}
 					fcntl(*fds[k], F_SETFL, O_NONBLOCK);
 					ssize_t m;
-					while ((m = read(*fds[k], buf, sizeof(buf))) > 0) {
+					while ((m = read(*fds[k], buf, READ_SIZE)) > 0) {
 						if (!stopped && r->on_output) {
 							r->on_output(r->arg, k + 1, buf, (size_t)m);
 						}
@@ -643,6 +650,7 @@ static sbx_status pump(const exec_request *r, struct exec_pipes *p, pid_t helper
 			}
 		}
 	}
+	free(buf);
 	status[status_len] = '\0';
 	int st = 0;
 	waitpid(helper, &st, 0);

@@ -37,7 +37,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#ifdef SBX_SECCOMP_GEN
 #include <seccomp.h>
+#endif
 
 static int ready_fd = -1;
 
@@ -256,8 +260,13 @@ static void drop_privileges(unsigned uid, unsigned gid)
 
 /* What sandboxed code has no business doing. Everything else is allowed:
  * the namespaces and cgroups are the walls, this removes the kernel's
- * riskiest doors. Inherited by every process of the sandbox. */
-static void install_seccomp(void)
+ * riskiest doors. Inherited by every process of the sandbox.
+ *
+ * The rules are compiled to BPF once, at build time (sbx-seccomp-gen runs
+ * build_filter and exports it; the blob is linked into sbx-init): compiling
+ * with libseccomp on every exec cost over a millisecond. */
+#ifdef SBX_SECCOMP_GEN
+static scmp_filter_ctx build_filter(void)
 {
 	static const int denied[] = {
 		SCMP_SYS(mount), SCMP_SYS(umount2), SCMP_SYS(pivot_root), SCMP_SYS(chroot),
@@ -274,11 +283,11 @@ static void install_seccomp(void)
 	};
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (ctx == NULL) {
-		die("seccomp init");
+		return NULL;
 	}
 	for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++) {
 		if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), denied[i], 0) != 0) {
-			die("seccomp rule");
+			return NULL;
 		}
 	}
 	/* No new namespaces through clone flags; clone3 hides its flags in
@@ -288,12 +297,31 @@ static void install_seccomp(void)
 	for (size_t i = 0; i < sizeof(ns_flags) / sizeof(ns_flags[0]); i++) {
 		if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
 				     SCMP_A0(SCMP_CMP_MASKED_EQ, ns_flags[i], ns_flags[i])) != 0) {
-			die("seccomp clone rule");
+			return NULL;
 		}
 	}
-	seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
-	must(seccomp_load(ctx), "seccomp load");
-	seccomp_release(ctx);
+	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0) != 0) {
+		return NULL;
+	}
+	return ctx;
+}
+
+int main(void)
+{
+	scmp_filter_ctx ctx = build_filter();
+	return ctx != NULL && seccomp_export_bpf(ctx, 1) == 0 ? 0 : 1;
+}
+#else
+extern const unsigned char sbx_seccomp_bpf[];
+extern const size_t sbx_seccomp_bpf_len;
+
+static void install_seccomp(void)
+{
+	struct sock_fprog prog = {
+		.len = (unsigned short)(sbx_seccomp_bpf_len / sizeof(struct sock_filter)),
+		.filter = (struct sock_filter *)sbx_seccomp_bpf,
+	};
+	must(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0), "seccomp load");
 }
 
 static void serve(void)
@@ -495,3 +523,4 @@ int main(int argc, char **argv)
 	serve();
 	return 0;
 }
+#endif /* SBX_SECCOMP_GEN */
