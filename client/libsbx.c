@@ -618,7 +618,9 @@ static void deliver(struct follower *f, const Sbx__V1__OutputChunk *ch)
 		return;
 	}
 	size_t skip = (size_t)(f->offset - ch->offset);
-	f->fn(f->arg, ch->stream, ch->data.data + skip, ch->data.len - skip);
+	if (f->fn != NULL) {
+		f->fn(f->arg, ch->stream, ch->data.data + skip, ch->data.len - skip);
+	}
 	f->offset = end;
 }
 

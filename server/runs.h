@@ -35,7 +35,7 @@ struct run {
 	 * apply cost limits once it ended. */
 	void *parser;
 	void (*parser_feed)(void *parser, int stream, const void *data, size_t len);
-	void (*parser_finish)(struct run *r, Sbx__V1__Usage *usage);
+	void (*parser_finish)(struct run *r, Sbx__V1__Execution *x);
 	void (*parser_free)(void *parser);
 	void (*after_finish)(struct run *r, sqlite3 *db, const Sbx__V1__Execution *x);
 	char agent[32];

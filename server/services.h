@@ -21,6 +21,10 @@ sbx_status svc_settings_current(rpc_call *call, Sbx__V1__SandboxSettings **out);
  * says are live, and marks the ones that died dead. */
 sbx_status sandboxes_recover(err_t *e);
 
+/* Stops a sandbox on the daemon's own account (cost limits), recording
+ * `reason` as its status message. */
+sbx_status sandboxes_stop_for(sqlite3 *db, const char *id, const char *reason, err_t *e);
+
 /* Publishes an event on `topic` once the call's transaction has committed.
  * Strings are copied into the call's arena. */
 void svc_announce(rpc_call *call, const char *topic, const char *kind, const char *subject,

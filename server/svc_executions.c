@@ -51,6 +51,8 @@ static void run_free(struct run *r)
 		free(r->argv[i]);
 	}
 	for (size_t i = 0; i < r->n_env; i++) {
+		/* May hold a model API key: leave no copy in freed memory. */
+		memset(r->env[i], 0, strlen(r->env[i]));
 		free(r->env[i]);
 	}
 	for (size_t i = 0; i < r->n_sandbox_env; i++) {
@@ -204,7 +206,7 @@ static void *runner(void *arg)
 		x.signal = res.signal;
 	}
 	if (r->parser_finish) {
-		r->parser_finish(r, &usage);
+		r->parser_finish(r, &x);
 	}
 	sqlite3 *db = r->db;
 	if (db != NULL) {
@@ -427,6 +429,7 @@ sbx_status runs_start(rpc_call *call, struct run *r, const char *sandbox_ref, ch
 	x.working_dir = r->working_dir;
 	x.agent = (char *)(agent ? agent : "");
 	x.model = (char *)(model ? model : "");
+	snprintf(r->owner_id, sizeof(r->owner_id), "%s", call->caller.user_id);
 	x.output_location = arena_printf(call->arena, "%s/%s.out", output_dir(), r->id);
 	s = executions_insert(call->db, &x, call->caller.user_id, &call->err);
 	free(line);

@@ -9,7 +9,7 @@
 
 /* Methods whose service has not landed yet: they answer UNIMPLEMENTED. */
 static const char *const pending_services[] = {NULL};
-static const char *const pending_methods[] = {"/sbx.v1.Agents/Run", NULL};
+static const char *const pending_methods[] = {NULL};
 
 static int in_list(const char *const *list, const char *s)
 {

@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "db.h"
+#include "events.h"
 #include "providers.h"
 #include "provider.h"
 #include "sandboxes.h"
@@ -1064,6 +1065,41 @@ sbx_status sandboxes_recover(err_t *e)
 	if (n > 0) {
 		fprintf(stderr, "sbxd: %d sandbox(es) found running again, %d gone\n", alive, gone);
 	}
+	arena_free(a);
+	return s;
+}
+
+/* ---- from outside a call ---------------------------------------------- */
+
+sbx_status sandboxes_stop_for(sqlite3 *db, const char *id, const char *reason, err_t *e)
+{
+	arena *a = arena_new(1u << 20);
+	if (a == NULL) {
+		return err_set(e, SBX_RESOURCE_EXHAUSTED, "out of memory");
+	}
+	pthread_mutex_t *mu = lock_for(id);
+	pthread_mutex_lock(mu);
+	Sbx__V1__Sandbox *sb = NULL;
+	sandbox_handle h;
+	sbx_status s = sandboxes_get(db, id, NULL, &sb, &h, a, e);
+	const provider_ops *p = s == SBX_OK ? provider_find(sb->provider) : NULL;
+	if (s == SBX_OK && p != NULL && p->stop != NULL &&
+	    (sb->status == SBX__V1__SANDBOX_STATUS__RUNNING || sb->status == SBX__V1__SANDBOX_STATUS__PAUSED)) {
+		s = p->stop(sb->id, &h, e);
+		if (s == SBX_OK) {
+			s = sandboxes_set_status(db, sb->id, SBX__V1__SANDBOX_STATUS__STOPPED, reason, &h, e);
+		}
+		if (s == SBX_OK) {
+			char topic[160];
+			snprintf(topic, sizeof(topic), "events.sandbox.%s.", sb->id);
+			Sbx__V1__Event ev = SBX__V1__EVENT__INIT;
+			ev.kind = "sandbox.stopped";
+			ev.subject = sb->id;
+			ev.actor = "sbxd";
+			events_publish(topic, &ev);
+		}
+	}
+	pthread_mutex_unlock(mu);
 	arena_free(a);
 	return s;
 }

@@ -1,8 +1,11 @@
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "agents.h"
 #include "db.h"
 #include "rowmap.h"
+#include "secrets.h"
 
 static const field_rule rules[] = {
 	{"display_name", F_TEXT, 1, 128, NULL, NULL},
@@ -156,5 +159,113 @@ sbx_status models_update(sqlite3 *db, const char *id, const Sbx__V1__Model *in,
 	if (s == SBX_NOT_FOUND) {
 		return err_field(e, SBX_NOT_FOUND, "id", "no model \"%.128s\"", id);
 	}
+	return s;
+}
+
+/* ---- model vendors' keys ---------------------------------------------- */
+
+static void key_ad(char *buf, size_t cap, const char *provider)
+{
+	snprintf(buf, cap, "model/%s", provider);
+}
+
+sbx_status model_credentials_set(sqlite3 *db, const char *provider, const char *api_key,
+				 const char *base_url, const char *actor, err_t *e)
+{
+	char ad[64];
+	key_ad(ad, sizeof(ad), provider);
+	char *sealed = NULL;
+	if (api_key[0] != '\0') {
+		sbx_status s = secrets_seal(ad, "api_key", api_key, &sealed, e);
+		if (s != SBX_OK) {
+			return s;
+		}
+	}
+	sqlite3_stmt *st;
+	sbx_status s = db_prepare(db,
+				  "UPDATE model_credentials SET api_key = ?2, base_url = ?3, updated_by = ?4,"
+				  " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now') WHERE provider = ?1",
+				  &st, e);
+	if (s == SBX_OK) {
+		sqlite3_bind_text(st, 1, provider, -1, SQLITE_STATIC);
+		if (sealed) {
+			sqlite3_bind_text(st, 2, sealed, -1, SQLITE_STATIC);
+		}
+		db_bind_text_or_null(st, 3, base_url);
+		sqlite3_bind_text(st, 4, actor, -1, SQLITE_STATIC);
+		int rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE) {
+			s = db_error(db, rc, "model_credentials", e);
+		} else if (sqlite3_changes(db) == 0) {
+			s = err_field(e, SBX_INVALID_ARGUMENT, "provider",
+				      "must be anthropic, openai, google or xai");
+		}
+	}
+	free(sealed);
+	return s;
+}
+
+sbx_status model_credentials_list(sqlite3 *db, Sbx__V1__ListModelCredentialsResponse *out,
+				  arena *a, err_t *e)
+{
+	sqlite3_stmt *st;
+	sbx_status s = db_prepare(db,
+				  "SELECT provider, coalesce(api_key,''), coalesce(base_url,''), updated_at,"
+				  " coalesce(updated_by,'') FROM model_credentials ORDER BY provider",
+				  &st, e);
+	if (s != SBX_OK) {
+		return s;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		Sbx__V1__ModelCredential *c =
+			ARENA_MSG(a, Sbx__V1__ModelCredential, sbx__v1__model_credential__init);
+		if (c == NULL) {
+			break;
+		}
+		c->provider = arena_strdup(a, db_text(st, 0));
+		const char *sealed = db_text(st, 1);
+		c->configured = sealed[0] != '\0';
+		if (c->configured) {
+			char ad[64], *plain = NULL;
+			err_t ignored;
+			key_ad(ad, sizeof(ad), c->provider);
+			if (secrets_open(ad, "api_key", sealed, &plain, &ignored) == SBX_OK) {
+				size_t n = strlen(plain);
+				c->last4 = arena_strdup(a, n >= 12 ? plain + n - 4 : "");
+				secrets_free(plain);
+			}
+		}
+		c->base_url = arena_strdup(a, db_text(st, 2));
+		c->updated_at = arena_strdup(a, db_text(st, 3));
+		c->updated_by = arena_strdup(a, db_text(st, 4));
+		arena_append(a, (void ***)&out->credentials, &out->n_credentials, c);
+	}
+	sqlite3_finalize(st);
+	return arena_exhausted(a) ? err_set(e, SBX_RESOURCE_EXHAUSTED, "reply too large") : SBX_OK;
+}
+
+sbx_status model_credentials_get(sqlite3 *db, const char *provider, char **api_key,
+				 char **base_url, arena *a, err_t *e)
+{
+	*api_key = NULL;
+	sqlite3_stmt *st;
+	sbx_status s = db_prepare(db,
+				  "SELECT coalesce(api_key,''), coalesce(base_url,'') FROM model_credentials"
+				  " WHERE provider = ?1",
+				  &st, e);
+	if (s != SBX_OK) {
+		return s;
+	}
+	sqlite3_bind_text(st, 1, provider, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && db_text(st, 0)[0] != '\0') {
+		char ad[64];
+		key_ad(ad, sizeof(ad), provider);
+		s = secrets_open(ad, "api_key", db_text(st, 0), api_key, e);
+		*base_url = arena_strdup(a, db_text(st, 1));
+	} else {
+		s = err_set(e, SBX_NOT_FOUND, "no %s API key is configured", provider);
+	}
+	sqlite3_finalize(st);
 	return s;
 }

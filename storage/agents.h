@@ -21,4 +21,14 @@ sbx_status models_get(sqlite3 *db, const char *id, Sbx__V1__Model **out, arena *
 sbx_status models_update(sqlite3 *db, const char *id, const Sbx__V1__Model *in,
 			 char *const *mask, size_t n_mask, const char *actor, err_t *e);
 
+/* Model vendors' API keys. */
+sbx_status model_credentials_set(sqlite3 *db, const char *provider, const char *api_key,
+				 const char *base_url, const char *actor, err_t *e);
+sbx_status model_credentials_list(sqlite3 *db, Sbx__V1__ListModelCredentialsResponse *out,
+				  arena *a, err_t *e);
+/* The decrypted key (free with secrets_free) and base URL (in `a`, "" if
+ * none) of a vendor; NOT_FOUND when no key is set. */
+sbx_status model_credentials_get(sqlite3 *db, const char *provider, char **api_key,
+				 char **base_url, arena *a, err_t *e);
+
 #endif

@@ -259,7 +259,11 @@ sbx_status executions_cost(sqlite3 *db, const char *sandbox_id, const char *owne
 		db,
 		"SELECT coalesce(sum(x.cost_usd),0), coalesce(sum(x.input_tokens),0),"
 		" coalesce(sum(x.output_tokens),0), coalesce(sum(x.cached_input_tokens),0), count(x.id),"
-		" (SELECT coalesce(sum(runtime_cost_usd),0) FROM sandboxes s2 WHERE (?1 = '' OR s2.id = ?1)"
+		" (SELECT coalesce(sum(runtime_cost_usd + CASE WHEN status IN ('running', 'paused')"
+		"   AND started_at IS NOT NULL THEN (julianday('now') - julianday(started_at)) * 24 *"
+		"   (SELECT coalesce(ps.cost_per_hour, p.price_per_hour) FROM providers p"
+		"    JOIN sandbox_provider_settings ps ON ps.provider = p.id WHERE p.id = s2.provider)"
+		"   ELSE 0 END),0) FROM sandboxes s2 WHERE (?1 = '' OR s2.id = ?1)"
 		"   AND (?2 IS NULL OR s2.owner_id = ?2))"
 		" FROM sandbox_executions x JOIN sandboxes s ON s.id = x.sandbox_id"
 		" WHERE (?1 = '' OR x.sandbox_id = ?1) AND (?2 IS NULL OR s.owner_id = ?2)",

@@ -8,6 +8,12 @@
 #include "rowmap.h"
 #include "sandboxes.h"
 
+/* The hourly price of a sandbox's provider: the admin's override, else the
+ * catalogue's. Used inside statements on `sandboxes`. */
+#define SANDBOX_PRICE_PER_HOUR                                                              \
+	"(SELECT coalesce(ps.cost_per_hour, p.price_per_hour) FROM providers p"             \
+	" JOIN sandbox_provider_settings ps ON ps.provider = p.id WHERE p.id = sandboxes.provider)"
+
 static const char *const status_names[] = {
 	[SBX__V1__SANDBOX_STATUS__CREATING] = "creating",
 	[SBX__V1__SANDBOX_STATUS__RUNNING] = "running",
@@ -329,6 +335,10 @@ sbx_status sandboxes_set_status(sqlite3 *db, const char *id, Sbx__V1__SandboxSta
 		"   THEN strftime('%Y-%m-%dT%H:%M:%fZ','now') ELSE stopped_at END,"
 		" terminated_at = CASE WHEN ?2 = 'terminated' THEN strftime('%Y-%m-%dT%H:%M:%fZ','now')"
 		"   ELSE terminated_at END,"
+		/* Runtime cost: the time it ran at the provider's hourly price. */
+		" runtime_cost_usd = runtime_cost_usd + CASE WHEN status IN ('running', 'paused')"
+		"   AND ?2 NOT IN ('running', 'paused') AND started_at IS NOT NULL"
+		"   THEN (julianday('now') - julianday(started_at)) * 24 * " SANDBOX_PRICE_PER_HOUR " ELSE 0 END,"
 		" last_activity_at = strftime('%Y-%m-%dT%H:%M:%SZ','now')"
 		" WHERE id = ?1",
 		&st, e);
@@ -594,4 +604,41 @@ sbx_status templates_delete(sqlite3 *db, const char *name, const char *owner_id,
 		return err_field(e, SBX_NOT_FOUND, "name", "no template \"%.128s\" of yours", name);
 	}
 	return s;
+}
+
+sbx_status sandboxes_costs(sqlite3 *db, const char *id, double *sandbox_cost, double *total_cost,
+			   err_t *e)
+{
+	/* Token cost plus runtime cost, with the running stretch counted live. */
+	static const char *const sql =
+		"SELECT coalesce(sum(CASE WHEN id = ?1 THEN c END), 0), coalesce(sum(c), 0) FROM ("
+		" SELECT id, token_cost_usd + runtime_cost_usd + CASE WHEN status IN ('running', 'paused')"
+		"  AND started_at IS NOT NULL THEN (julianday('now') - julianday(started_at)) * 24 * "
+		SANDBOX_PRICE_PER_HOUR " ELSE 0 END AS c FROM sandboxes)";
+	sqlite3_stmt *st;
+	sbx_status s = db_prepare(db, sql, &st, e);
+	if (s != SBX_OK) {
+		return s;
+	}
+	sqlite3_bind_text(st, 1, id ? id : "", -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*sandbox_cost = sqlite3_column_double(st, 0);
+		*total_cost = sqlite3_column_double(st, 1);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? SBX_OK : db_error(db, rc, "sandboxes", e);
+}
+
+sbx_status sandboxes_add_token_cost(sqlite3 *db, const char *id, double cost, err_t *e)
+{
+	sqlite3_stmt *st;
+	sbx_status s = db_prepare(db, "UPDATE sandboxes SET token_cost_usd = token_cost_usd + ?2 WHERE id = ?1",
+				  &st, e);
+	if (s != SBX_OK) {
+		return s;
+	}
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_double(st, 2, cost);
+	return step_done(db, st, "sandboxes", e);
 }

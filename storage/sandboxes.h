@@ -60,6 +60,12 @@ sbx_status sandboxes_remove_volume(sqlite3 *db, const char *id, const char *cont
 				   err_t *e);
 sbx_status sandboxes_touch(sqlite3 *db, const char *id, err_t *e);
 
+/* Current cost (tokens + runtime, the running stretch counted live) of
+ * sandbox `id` and of all sandboxes. */
+sbx_status sandboxes_costs(sqlite3 *db, const char *id, double *sandbox_cost, double *total_cost,
+			   err_t *e);
+sbx_status sandboxes_add_token_cost(sqlite3 *db, const char *id, double cost, err_t *e);
+
 /* Templates, per owner. */
 sbx_status templates_insert(sqlite3 *db, const Sbx__V1__Template *t, const char *owner_id,
 			    err_t *e);

@@ -43,8 +43,12 @@ static void test_health_and_info(void **state)
 	assert_string_equal(out, "SERVING\n");
 	free(out);
 	free(err);
-	assert_int_equal(CLI(&out, &err, "health", "sbx.v1.Sandboxes"), 1);
-	assert_string_equal(out, "NOT_SERVING\n");
+	assert_int_equal(CLI(&out, &err, "health", "sbx.v1.Sandboxes"), 0);
+	assert_string_equal(out, "SERVING\n");
+	free(out);
+	free(err);
+	assert_int_equal(CLI(&out, &err, "health", "sbx.v1.Nothing"), 1);
+	assert_non_null(strstr(err, "sbx: NOT_FOUND: service"));
 	free(out);
 	free(err);
 	assert_int_equal(CLI(&out, &err, "info", "--json"), 0);

@@ -180,8 +180,97 @@ static int set_price(struct cli *c, int argc, char **argv)
 	return 0;
 }
 
+static int set_key(struct cli *c, int argc, char **argv)
+{
+	static const char *usage = "agents set-key VENDOR --api-key KEY|- [--base-url URL]";
+	if (argc < 2 || argv[1][0] == '-') {
+		return cli_usage(usage, "name the vendor: anthropic, openai, google or xai");
+	}
+	Sbx__V1__SetModelCredentialRequest r = SBX__V1__SET_MODEL_CREDENTIAL_REQUEST__INIT;
+	r.provider = argv[1];
+	int have_key = 0;
+	char keybuf[8192];
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--api-key") == 0 && i + 1 < argc) {
+			r.api_key = argv[++i];
+			if (strcmp(r.api_key, "-") == 0) {
+				if (fgets(keybuf, sizeof(keybuf), stdin) == NULL) {
+					keybuf[0] = '\0';
+				}
+				keybuf[strcspn(keybuf, "\r\n")] = '\0';
+				r.api_key = keybuf;
+			}
+			have_key = 1;
+		} else if (strcmp(argv[i], "--base-url") == 0 && i + 1 < argc) {
+			r.base_url = argv[++i];
+		} else {
+			return cli_usage(usage, "unexpected argument \"%s\"", argv[i]);
+		}
+	}
+	if (!have_key) {
+		return cli_usage(usage, "--api-key is required (\"\" clears the key)");
+	}
+	if (cli_connect(c)) {
+		return 1;
+	}
+	Sbx__V1__ModelCredential *out = NULL;
+	sbx_error e;
+	sbx_status s = sbx_agents_set_credential(c->client, &r, &out, &e);
+	memset(keybuf, 0, sizeof(keybuf));
+	if (s != SBX_OK) {
+		return cli_fail(&e);
+	}
+	if (c->json) {
+		cli_print_json(&out->base);
+	} else {
+		printf("%s: %s%s%s\n", out->provider, out->configured ? "configured" : "no key",
+		       out->last4[0] ? ", ends in " : "", out->last4);
+	}
+	sbx_free(out);
+	return 0;
+}
+
+static int keys(struct cli *c, int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1) {
+		return cli_usage("agents keys", "no arguments expected");
+	}
+	if (cli_connect(c)) {
+		return 1;
+	}
+	Sbx__V1__ListModelCredentialsRequest r = SBX__V1__LIST_MODEL_CREDENTIALS_REQUEST__INIT;
+	Sbx__V1__ListModelCredentialsResponse *out = NULL;
+	sbx_error e;
+	if (sbx_agents_list_credentials(c->client, &r, &out, &e) != SBX_OK) {
+		return cli_fail(&e);
+	}
+	if (c->json) {
+		cli_print_json(&out->base);
+		sbx_free(out);
+		return 0;
+	}
+	static const char *const h[] = {"VENDOR", "KEY", "BASE URL", "UPDATED", "BY"};
+	char ***rows = arena_alloc(c->arena, (out->n_credentials + 1) * sizeof(char **));
+	for (size_t i = 0; i < out->n_credentials; i++) {
+		Sbx__V1__ModelCredential *k = out->credentials[i];
+		char **row = arena_alloc(c->arena, 5 * sizeof(char *));
+		row[0] = k->provider;
+		row[1] = k->configured ? arena_printf(c->arena, "configured%s%s", k->last4[0] ? " ...": "", k->last4) : "-";
+		row[2] = k->base_url;
+		row[3] = k->updated_at;
+		row[4] = k->updated_by;
+		rows[i] = row;
+	}
+	cli_table(h, 5, rows, out->n_credentials);
+	sbx_free(out);
+	return 0;
+}
+
 static const struct cli_command cmds[] = {
 	{"ls", ls, "agents ls", "the agent registry"},
+	{"set-key", set_key, "agents set-key VENDOR --api-key KEY|-", "a model vendor's API key (admin)"},
+	{"keys", keys, "agents keys", "which vendor keys are configured (admin)"},
 	{"get", get, "agents get ID", "one agent with its models and prices"},
 	{"models", models, "agents models [AGENT]", "models and prices"},
 	{"set-price", set_price, "agents set-price MODEL KEY=USD...", "change a model's prices (admin)"},

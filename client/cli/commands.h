@@ -19,5 +19,6 @@ int cmd_exec(struct cli *c, int argc, char **argv);
 int cmd_logs(struct cli *c, int argc, char **argv);
 int cmd_executions(struct cli *c, int argc, char **argv);
 int cmd_cost(struct cli *c, int argc, char **argv);
+int cmd_agent(struct cli *c, int argc, char **argv);
 
 #endif

@@ -26,6 +26,7 @@ static const struct cli_command commands[] = {
 	{"info", cmd_info, "info", "daemon version, addresses, methods"},
 	{"settings", cmd_settings, "settings get|set", "read or change sandbox settings"},
 	{"providers", cmd_providers, "providers ls|get|configure", "sandbox providers and credentials"},
+	{"agent", cmd_agent, "agent run SANDBOX --agent NAME \"...\"", "run a coding agent in a sandbox"},
 	{"agents", cmd_agents, "agents ls|get|models|set-price", "coding agents, models and prices"},
 	{"tokens", cmd_tokens, "tokens create|ls|revoke", "API tokens (admin)"},
 	{NULL, NULL, NULL, NULL},

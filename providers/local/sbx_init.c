@@ -421,7 +421,18 @@ static int exec_main(int argc, char **argv)
 			}
 			close(fd);
 		} else if (strcmp(argv[i], "--env") == 0 && i + 1 < argc && n_env < 299) {
-			envp[n_env++] = argv[++i];
+			/* Later entries override earlier ones with the same name:
+			 * base, then the sandbox's, then this command's. */
+			char *kv = argv[++i];
+			size_t klen = strcspn(kv, "=");
+			int k = 0;
+			while (k < n_env && !(strncmp(envp[k], kv, klen) == 0 && envp[k][klen] == '=')) {
+				k++;
+			}
+			envp[k] = kv;
+			if (k == n_env) {
+				n_env++;
+			}
 		} else {
 			errno = EINVAL;
 			die("arguments");
@@ -455,6 +466,13 @@ static int exec_main(int argc, char **argv)
 		if (chdir(cwd) != 0) {
 			fprintf(stderr, "sbx: cannot enter working directory %s: %s\n", cwd, strerror(errno));
 			_exit(126);
+		}
+		/* execvpe searches this process's PATH, not envp's: take the
+		 * command's (the last PATH= wins, as in the env it will see). */
+		for (int k = 0; envp[k] != NULL; k++) {
+			if (strncmp(envp[k], "PATH=", 5) == 0) {
+				setenv("PATH", envp[k] + 5, 1);
+			}
 		}
 		execvpe(cmd[0], cmd, envp);
 		fprintf(stderr, "sbx: %s: %s\n", cmd[0], strerror(errno));
