@@ -16,6 +16,7 @@
 #include "daemon.h"
 #include "db.h"
 #include "events.h"
+#include "janitor.h"
 #include "paths.h"
 #include "provider.h"
 #include "rpc.h"
@@ -261,6 +262,11 @@ int main(int argc, char **argv)
 		events_stop();
 		return fail("rpc", &e);
 	}
+	if (janitor_start(&e) != SBX_OK) {
+		rpc_server_stop(srv);
+		events_stop();
+		return fail("janitor", &e);
+	}
 	for (size_t i = 0; i < c.n_listen; i++) {
 		fprintf(stderr, "sbxd %s: serving on %s\n", SBX_VERSION, c.listen[i]);
 	}
@@ -272,6 +278,7 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "sbxd: signal %d: finishing in-flight calls\n", sig);
 	daemon_info.serving = 0;
+	janitor_stop();
 	rpc_server_stop(srv);
 	events_stop();
 	auth_shutdown();

@@ -25,6 +25,9 @@ sbx_status sandboxes_recover(err_t *e);
  * `reason` as its status message. */
 sbx_status sandboxes_stop_for(sqlite3 *db, const char *id, const char *reason, err_t *e);
 
+/* Destroys a sandbox on the daemon's own account (ttl expiry). */
+sbx_status sandboxes_destroy_for(sqlite3 *db, const char *id, const char *reason, err_t *e);
+
 /* Publishes an event on `topic` once the call's transaction has committed.
  * Strings are copied into the call's arena. */
 void svc_announce(rpc_call *call, const char *topic, const char *kind, const char *subject,

@@ -1103,3 +1103,35 @@ sbx_status sandboxes_stop_for(sqlite3 *db, const char *id, const char *reason, e
 	arena_free(a);
 	return s;
 }
+
+sbx_status sandboxes_destroy_for(sqlite3 *db, const char *id, const char *reason, err_t *e)
+{
+	arena *a = arena_new(1u << 20);
+	if (a == NULL) {
+		return err_set(e, SBX_RESOURCE_EXHAUSTED, "out of memory");
+	}
+	pthread_mutex_t *mu = lock_for(id);
+	pthread_mutex_lock(mu);
+	Sbx__V1__Sandbox *sb = NULL;
+	sandbox_handle h;
+	sbx_status s = sandboxes_get(db, id, NULL, &sb, &h, a, e);
+	const provider_ops *p = s == SBX_OK ? provider_find(sb->provider) : NULL;
+	if (s == SBX_OK && sb->status != SBX__V1__SANDBOX_STATUS__TERMINATED) {
+		s = p != NULL ? p->destroy(sb->id, &h, e) : SBX_OK;
+		if (s == SBX_OK) {
+			s = sandboxes_set_status(db, sb->id, SBX__V1__SANDBOX_STATUS__TERMINATED, reason, NULL, e);
+		}
+		if (s == SBX_OK) {
+			char topic[160];
+			snprintf(topic, sizeof(topic), "events.sandbox.%s.", sb->id);
+			Sbx__V1__Event ev = SBX__V1__EVENT__INIT;
+			ev.kind = "sandbox.terminated";
+			ev.subject = sb->id;
+			ev.actor = "sbxd";
+			events_publish(topic, &ev);
+		}
+	}
+	pthread_mutex_unlock(mu);
+	arena_free(a);
+	return s;
+}

@@ -372,6 +372,60 @@ static void test_daemon_kill9_and_recovery(void **state)
 	assert_no_leftovers(keep);
 }
 
+static void test_volumes_under_allowed_roots(void **state)
+{
+	(void)state;
+	char root[300], ro[320], rw[320], cmd[4096];
+	snprintf(root, sizeof(root), "%s/shared", d.dir);
+	snprintf(ro, sizeof(ro), "%s/ro", root);
+	snprintf(rw, sizeof(rw), "%s/rw", root);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s %s && echo data > %s/in.txt && chmod 777 %s", ro, rw, ro, rw);
+	assert_int_equal(system(cmd), 0);
+	Sbx__V1__SandboxSettings in = SBX__V1__SANDBOX_SETTINGS__INIT;
+	char *roots[] = {root};
+	in.allowed_volume_roots = roots;
+	in.n_allowed_volume_roots = 1;
+	char *mask[] = {"allowed_volume_roots"};
+	Sbx__V1__UpdateSettingsRequest u = SBX__V1__UPDATE_SETTINGS_REQUEST__INIT;
+	u.settings = &in;
+	u.update_mask = mask;
+	u.n_update_mask = 1;
+	Sbx__V1__SandboxSettings *so = NULL;
+	assert_int_equal(sbx_settings_update(admin, &u, &so, NULL), SBX_OK);
+	sbx_free(so);
+	Sbx__V1__Volume v1 = SBX__V1__VOLUME__INIT, v2 = SBX__V1__VOLUME__INIT;
+	v1.host_path = ro;
+	v1.container_path = "/mnt/ro";
+	v1.read_only = 1;
+	v2.host_path = rw;
+	v2.container_path = "/mnt/rw";
+	Sbx__V1__Volume *vols[] = {&v1, &v2};
+	Sbx__V1__CreateSandboxRequest r = SBX__V1__CREATE_SANDBOX_REQUEST__INIT;
+	r.name = "vols";
+	r.volumes = vols;
+	r.n_volumes = 2;
+	Sbx__V1__Sandbox *sb = NULL;
+	sbx_error e;
+	assert_int_equal(sbx_sandboxes_create(admin, &r, &sb, &e), SBX_OK);
+	assert_int_equal(sb->n_volumes, 2);
+	char *out = NULL;
+	int rc;
+	assert_int_equal(harness_sh(admin, sb->id,
+				    "cat /mnt/ro/in.txt; touch /mnt/ro/x 2>/dev/null || echo ro-refused;"
+				    "echo back > /mnt/rw/out.txt && echo rw-ok",
+				    10, &out, NULL, &rc),
+			 SBX_OK);
+	assert_string_equal(out, "data\nro-refused\nrw-ok\n");
+	free(out);
+	snprintf(cmd, sizeof(cmd), "%s/out.txt", rw);
+	assert_true(harness_file_contains(cmd, "back"));
+	destroy(sb->id);
+	/* The host's files stay: destroy removes the sandbox, not its volumes. */
+	snprintf(cmd, sizeof(cmd), "%s/in.txt", ro);
+	assert_true(harness_file_contains(cmd, "data"));
+	sbx_free(sb);
+}
+
 static void test_state_changes_are_announced(void **state)
 {
 	(void)state;
@@ -381,7 +435,22 @@ static void test_state_changes_are_announced(void **state)
 	snprintf(topic, sizeof(topic), "events.sandbox.%s.", id);
 	sbx_subscription *sub = NULL;
 	assert_int_equal(sbx_subscribe(admin, topic, &sub, NULL), SBX_OK);
-	usleep(200000); /* let the subscription reach the publisher */
+	/* Events published before a subscription is live are not seen (the bus
+	 * never waits): prime it with an event of our own until one arrives. */
+	int live = 0;
+	for (int i = 0; i < 50 && !live; i++) {
+		Sbx__V1__SetEnvRequest se = SBX__V1__SET_ENV_REQUEST__INIT;
+		se.id = id;
+		Sbx__V1__Sandbox *sb = NULL;
+		assert_int_equal(sbx_sandboxes_set_env(admin, &se, &sb, NULL), SBX_OK);
+		sbx_free(sb);
+		Sbx__V1__Event *ev = NULL;
+		while (sbx_next_event(sub, 200, &ev, NULL) == SBX_OK) {
+			live |= strcmp(ev->kind, "sandbox.env_changed") == 0;
+			sbx_free(ev);
+		}
+	}
+	assert_true(live);
 	assert_int_equal(ref_call(sbx_sandboxes_pause, id, SBX__V1__SANDBOX_STATUS__PAUSED), SBX_OK);
 	assert_int_equal(ref_call(sbx_sandboxes_resume, id, SBX__V1__SANDBOX_STATUS__RUNNING), SBX_OK);
 	Sbx__V1__Event *ev = NULL;
@@ -405,6 +474,7 @@ int main(void)
 		cmocka_unit_test(test_ownership_and_get_or_create),
 		cmocka_unit_test(test_templates),
 		cmocka_unit_test(test_daemon_kill9_and_recovery),
+		cmocka_unit_test(test_volumes_under_allowed_roots),
 		cmocka_unit_test(test_state_changes_are_announced),
 	};
 	if (getenv("SBX_TEST_FILTER") != NULL) {

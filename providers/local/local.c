@@ -166,7 +166,7 @@ struct child_args {
 	int init_fd;
 	int null_fd;
 	int ready_fd; /* the child's end */
-	char *argv[8];
+	char **argv;
 	char *envp[2];
 };
 
@@ -224,9 +224,27 @@ static sbx_status spawn_init(const sandbox_spec *s, sandbox_handle *h, err_t *e)
 	snprintf(fdbuf, sizeof(fdbuf), "%d", child_ready);
 	char host[64];
 	snprintf(host, sizeof(host), "%.63s", s->name && s->name[0] ? s->name : s->id);
-	char *argv[] = {"sbx-init", dir, host, (char *)(strcmp(s->network, "host") == 0 ? "host" : "none"),
-			uid, gid, fdbuf, NULL};
-	memcpy(a->argv, argv, sizeof(argv));
+	char **argv = calloc(8 + 4 * s->n_volumes, sizeof(char *));
+	if (argv == NULL) {
+		st = err_set(e, SBX_RESOURCE_EXHAUSTED, "out of memory");
+		goto out;
+	}
+	size_t k = 0;
+	argv[k++] = "sbx-init";
+	argv[k++] = dir;
+	argv[k++] = host;
+	argv[k++] = (char *)(strcmp(s->network, "host") == 0 ? "host" : "none");
+	argv[k++] = uid;
+	argv[k++] = gid;
+	argv[k++] = fdbuf;
+	for (size_t i = 0; i < s->n_volumes; i++) {
+		argv[k++] = "--vol";
+		argv[k++] = (char *)s->volumes[i].host_path;
+		argv[k++] = (char *)s->volumes[i].container_path;
+		argv[k++] = (char *)(s->volumes[i].read_only ? "ro" : "rw");
+	}
+	argv[k] = NULL;
+	a->argv = argv;
 	a->envp[0] = "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
 	int flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_VM |
 		    CLONE_VFORK | SIGCHLD;
@@ -276,6 +294,9 @@ out:
 		close(null_fd);
 	}
 	free(stack);
+	if (a != NULL) {
+		free(a->argv);
+	}
 	free(a);
 	return st;
 }
@@ -325,9 +346,12 @@ static sbx_status check_spec(const sandbox_spec *s, err_t *e)
 		return err_field(e, SBX_NOT_FOUND, "image",
 				 "no image \"%.128s\" for the local provider (available: host)", s->image);
 	}
-	if (s->n_volumes > 0) {
-		return err_field(e, SBX_UNIMPLEMENTED, "volumes",
-				 "host volumes are not supported by the local provider in this build");
+	for (size_t i = 0; i < s->n_volumes; i++) {
+		struct stat vs;
+		if (stat(s->volumes[i].host_path, &vs) != 0 || !S_ISDIR(vs.st_mode)) {
+			return err_field(e, SBX_FAILED_PRECONDITION, "volumes",
+					 "%s is not a directory on this host", s->volumes[i].host_path);
+		}
 	}
 	if (strcmp(s->network, "custom") == 0) {
 		return err_field(e, SBX_INVALID_ARGUMENT, "network_mode",

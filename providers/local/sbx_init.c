@@ -13,6 +13,7 @@
  *      zombies and forwards termination signals.
  *
  * usage: sbx-init SANDBOX_DIR HOSTNAME NET(none|host) UID GID READY_FD
+ *                 [--vol HOST_PATH SANDBOX_PATH ro|rw]...
  *
  * The same binary is the exec helper (see exec_main below):
  *        sbx-init exec INIT_PID UID GID CWD STATUS_FD [--cg PROCS_FILE]...
@@ -160,7 +161,40 @@ static void make_etc(const char *root, const char *hostname, unsigned uid, unsig
 	}
 }
 
-static void build_root(const char *dir, const char *hostname, unsigned uid, unsigned gid)
+struct volume {
+	const char *src;
+	const char *dst;
+	int ro;
+};
+
+static void mkdir_p(char *path)
+{
+	for (char *p = path + 1; *p; p++) {
+		if (*p == '/') {
+			*p = '\0';
+			mkdir(path, 0755);
+			*p = '/';
+		}
+	}
+	mkdir(path, 0755);
+}
+
+/* Host directories bound into the sandbox (validated by sbxd against the
+ * admin's allowed roots). */
+static void mount_volumes(const char *root, const struct volume *v, int n)
+{
+	for (int i = 0; i < n; i++) {
+		char dst[4096];
+		snprintf(dst, sizeof(dst), "%s%s", root, v[i].dst);
+		mkdir_p(dst);
+		must(mount(v[i].src, dst, NULL, MS_BIND | MS_REC, NULL), v[i].src);
+		unsigned long fl = MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | (v[i].ro ? MS_RDONLY : 0);
+		must(mount(NULL, dst, NULL, fl, NULL), "volume flags");
+	}
+}
+
+static void build_root(const char *dir, const char *hostname, unsigned uid, unsigned gid,
+		       const struct volume *vols, int n_vols)
 {
 	char root[1536], path[4096];
 	snprintf(root, sizeof(root), "%s/root", dir);
@@ -191,6 +225,7 @@ static void build_root(const char *dir, const char *hostname, unsigned uid, unsi
 	snprintf(path, sizeof(path), "%s/workspace", root);
 	must(mount(ws, path, NULL, MS_BIND, NULL), "/workspace");
 	must(mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV, NULL), "/workspace flags");
+	mount_volumes(root, vols, n_vols);
 
 	snprintf(path, sizeof(path), "%s/.old", root);
 	must(chdir(root), "chdir root");
@@ -509,7 +544,7 @@ int main(int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "exec") == 0) {
 		return exec_main(argc, argv);
 	}
-	if (argc != 7 || getpid() != 1) {
+	if (argc < 7 || (argc - 7) % 4 != 0 || getpid() != 1) {
 		fprintf(stderr, "sbx-init runs as PID 1 of a sandbox, started by sbxd\n");
 		return 2;
 	}
@@ -527,7 +562,16 @@ int main(int argc, char **argv)
 			close(fd);
 		}
 	}
-	build_root(dir, hostname, uid, gid);
+	struct volume vols[32];
+	int n_vols = 0;
+	for (int i = 7; i + 3 < argc && n_vols < 32; i += 4) {
+		if (strcmp(argv[i], "--vol") != 0) {
+			errno = EINVAL;
+			die("arguments");
+		}
+		vols[n_vols++] = (struct volume){argv[i + 1], argv[i + 2], strcmp(argv[i + 3], "ro") == 0};
+	}
+	build_root(dir, hostname, uid, gid, vols, n_vols);
 	must(sethostname(hostname, strlen(hostname)), "sethostname");
 	if (strcmp(net, "host") != 0) {
 		loopback_up();
