@@ -541,6 +541,9 @@ static int exec_main(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	/* sbxd runs with umask 077 (its files are private); inside a sandbox
+	 * the usual 022 applies. */
+	umask(022);
 	if (argc > 1 && strcmp(argv[1], "exec") == 0) {
 		return exec_main(argc, argv);
 	}
