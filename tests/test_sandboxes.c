@@ -426,6 +426,65 @@ static void test_volumes_under_allowed_roots(void **state)
 	sbx_free(sb);
 }
 
+static void test_image_import_and_overlay_sharing(void **state)
+{
+	(void)state;
+	/* A busybox root filesystem, made here. */
+	char cmd[4096], tar[400];
+	snprintf(tar, sizeof(tar), "%s/busybox.tar", d.dir);
+	snprintf(cmd, sizeof(cmd),
+		 "set -e; r=%s/rootfs; mkdir -p $r/bin $r/etc; cp /bin/busybox $r/bin/;"
+		 "for a in sh ls cat echo touch id; do ln -sf busybox $r/bin/$a; done;"
+		 "echo image-os > $r/etc/os-name; tar -C $r -cf %s .",
+		 d.dir, tar);
+	assert_int_equal(system(cmd), 0);
+	char *out = NULL, *err = NULL;
+	assert_int_equal(harness_cli(&d, NULL, &out, &err, "images", "import", "bb", tar, (char *)NULL), 0);
+	free(out);
+	free(err);
+	assert_int_equal(harness_cli(&d, NULL, &out, &err, "images", "import", "bb", tar, (char *)NULL), 1);
+	assert_non_null(strstr(err, "ALREADY_EXISTS"));
+	free(out);
+	free(err);
+
+	char a[64], b[64];
+	Sbx__V1__CreateSandboxRequest r = SBX__V1__CREATE_SANDBOX_REQUEST__INIT;
+	r.image = "bb";
+	r.name = "img-a";
+	Sbx__V1__Sandbox *sb = NULL;
+	sbx_error e;
+	assert_int_equal(sbx_sandboxes_create(admin, &r, &sb, &e), SBX_OK);
+	snprintf(a, sizeof(a), "%s", sb->id);
+	sbx_free(sb);
+	r.name = "img-b";
+	assert_int_equal(sbx_sandboxes_create(admin, &r, &sb, &e), SBX_OK);
+	snprintf(b, sizeof(b), "%s", sb->id);
+	sbx_free(sb);
+	int rc;
+	/* Each sees the image and keeps its own changes. */
+	assert_int_equal(harness_sh(admin, a, "cat /etc/os-name; echo mine > /only-a; ls /usr 2>&1 | head -c 0", 10, &out, NULL, &rc), SBX_OK);
+	assert_string_equal(out, "image-os\n");
+	free(out);
+	assert_int_equal(harness_sh(admin, b, "cat /etc/os-name; ls /only-a 2>/dev/null || echo not-shared", 10, &out, NULL, &rc), SBX_OK);
+	assert_string_equal(out, "image-os\nnot-shared\n");
+	free(out);
+	/* The image itself is untouched. */
+	snprintf(cmd, sizeof(cmd), "test ! -e %s/data/images/bb/rootfs/only-a", d.dir);
+	assert_int_equal(system(cmd), 0);
+	/* In use: not deletable. */
+	Sbx__V1__ImageRef ir = SBX__V1__IMAGE_REF__INIT;
+	ir.name = "bb";
+	Sbx__V1__Empty *none = NULL;
+	assert_int_equal(sbx_images_delete(admin, &ir, &none, &e), SBX_FAILED_PRECONDITION);
+	destroy(a);
+	destroy(b);
+	assert_no_leftovers(a);
+	assert_int_equal(sbx_images_delete(admin, &ir, &none, &e), SBX_OK);
+	sbx_free(none);
+	snprintf(cmd, sizeof(cmd), "test ! -e %s/data/images/bb", d.dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void test_state_changes_are_announced(void **state)
 {
 	(void)state;
@@ -475,6 +534,7 @@ int main(void)
 		cmocka_unit_test(test_templates),
 		cmocka_unit_test(test_daemon_kill9_and_recovery),
 		cmocka_unit_test(test_volumes_under_allowed_roots),
+		cmocka_unit_test(test_image_import_and_overlay_sharing),
 		cmocka_unit_test(test_state_changes_are_announced),
 	};
 	if (getenv("SBX_TEST_FILTER") != NULL) {

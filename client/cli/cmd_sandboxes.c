@@ -606,3 +606,115 @@ int cmd_templates(struct cli *c, int argc, char **argv)
 {
 	return cli_dispatch(c, "templates", tcmds, argc, argv);
 }
+
+/* ---- images ---------------------------------------------------------- */
+
+static int iimport(struct cli *c, int argc, char **argv)
+{
+	static const char *usage = "images import NAME FILE.tar";
+	if (argc != 3) {
+		return cli_usage(usage, "name the image and the tar file");
+	}
+	/* The daemon reads the file: hand it an absolute path. */
+	char *path = realpath(argv[2], NULL);
+	if (path == NULL) {
+		fprintf(stderr, "sbx: INVALID_ARGUMENT: %s: cannot read it\n", argv[2]);
+		return 1;
+	}
+	if (cli_connect(c)) {
+		free(path);
+		return 1;
+	}
+	Sbx__V1__ImportImageRequest r = SBX__V1__IMPORT_IMAGE_REQUEST__INIT;
+	r.name = argv[1];
+	r.tar_path = path;
+	Sbx__V1__Image *im = NULL;
+	sbx_error e;
+	sbx_status s = sbx_images_import(c->client, &r, &im, &e);
+	free(path);
+	if (s != SBX_OK) {
+		return cli_fail(&e);
+	}
+	if (c->json) {
+		cli_print_json(&im->base);
+	} else {
+		printf("%s\n", im->name);
+	}
+	sbx_free(im);
+	return 0;
+}
+
+static int ils(struct cli *c, int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1) {
+		return cli_usage("images ls", "no arguments expected");
+	}
+	if (cli_connect(c)) {
+		return 1;
+	}
+	Sbx__V1__Empty r = SBX__V1__EMPTY__INIT;
+	Sbx__V1__ListImagesResponse *resp = NULL;
+	sbx_error e;
+	if (sbx_images_list(c->client, &r, &resp, &e) != SBX_OK) {
+		return cli_fail(&e);
+	}
+	if (c->json) {
+		cli_print_json(&resp->base);
+		sbx_free(resp);
+		return 0;
+	}
+	static const char *const h[] = {"NAME", "PROVIDER", "SIZE", "SANDBOXES", "CREATED"};
+	char ***rows = arena_alloc(c->arena, (resp->n_images + 2) * sizeof(char **));
+	char *host[] = {"host", "local", "-", "-", "(built in: the host's /usr, read-only)"};
+	rows[0] = host;
+	for (size_t i = 0; i < resp->n_images; i++) {
+		Sbx__V1__Image *im = resp->images[i];
+		char **row = arena_alloc(c->arena, 5 * sizeof(char *));
+		row[0] = im->name;
+		row[1] = im->provider;
+		row[2] = arena_printf(c->arena, "%.1f MB", (double)im->size_bytes / 1e6);
+		row[3] = arena_printf(c->arena, "%d", im->sandboxes);
+		row[4] = im->created_at;
+		rows[i + 1] = row;
+	}
+	cli_table(h, 5, rows, resp->n_images + 1);
+	sbx_free(resp);
+	return 0;
+}
+
+static int irm(struct cli *c, int argc, char **argv)
+{
+	if (argc < 2) {
+		return cli_usage("images rm NAME...", "name at least one image");
+	}
+	if (cli_connect(c)) {
+		return 1;
+	}
+	int rc = 0;
+	for (int i = 1; i < argc; i++) {
+		Sbx__V1__ImageRef r = SBX__V1__IMAGE_REF__INIT;
+		r.name = argv[i];
+		Sbx__V1__Empty *out = NULL;
+		sbx_error e;
+		if (sbx_images_delete(c->client, &r, &out, &e) != SBX_OK) {
+			rc = cli_fail(&e);
+			continue;
+		}
+		printf("%s\n", argv[i]);
+		sbx_free(out);
+	}
+	return rc;
+}
+
+static const struct cli_command icmds[] = {
+	{"import", iimport, "images import NAME FILE.tar", "a root filesystem from a tarball (admin)"},
+	{"ls", ils, "images ls", "images for native sandboxes"},
+	{"rm", irm, "images rm NAME...", "delete unused images (admin)"},
+	{NULL, NULL, NULL, NULL},
+};
+
+int cmd_images(struct cli *c, int argc, char **argv)
+{
+	return cli_dispatch(c, "images", icmds, argc, argv);
+}

@@ -20,5 +20,6 @@ int cmd_logs(struct cli *c, int argc, char **argv);
 int cmd_executions(struct cli *c, int argc, char **argv);
 int cmd_cost(struct cli *c, int argc, char **argv);
 int cmd_agent(struct cli *c, int argc, char **argv);
+int cmd_images(struct cli *c, int argc, char **argv);
 
 #endif

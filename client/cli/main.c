@@ -21,6 +21,7 @@ static const struct cli_command commands[] = {
 	{"logs", cmd_logs, "logs [-f] EXECUTION", "an execution's output"},
 	{"executions", cmd_executions, "executions ls|get", "the record of executions"},
 	{"cost", cmd_cost, "cost [SANDBOX]", "tokens and cost, per sandbox or in total"},
+	{"images", cmd_images, "images import|ls|rm", "root filesystems for native sandboxes"},
 	{"templates", cmd_templates, "templates ls|get|create|rm", "reusable sandbox configurations"},
 	{"health", cmd_health, "health [SERVICE]", "is the daemon (or one service) serving"},
 	{"info", cmd_info, "info", "daemon version, addresses, methods"},

@@ -28,6 +28,7 @@
 #define CHILD_STACK (64 * 1024)
 
 static char base_dir[1024];  /* <data>/sandboxes */
+static char images_dir[1024]; /* <data>/images */
 static err_t init_error;     /* why the provider cannot work here, if it cannot */
 static char init_path[PATH_MAX + 64]; /* the sbx-init binary */
 
@@ -66,6 +67,7 @@ static sbx_status local_init(const char *data_dir, err_t *e)
 	err_t *ie = &init_error;
 	sbx_status s = SBX_OK;
 	snprintf(base_dir, sizeof(base_dir), "%s/sandboxes", data_dir);
+	snprintf(images_dir, sizeof(images_dir), "%s/images", data_dir);
 	if (geteuid() != 0) {
 		s = err_set(ie, SBX_FAILED_PRECONDITION,
 			    "the local provider needs sbxd to run as root (namespaces, cgroups)");
@@ -224,7 +226,9 @@ static sbx_status spawn_init(const sandbox_spec *s, sandbox_handle *h, err_t *e)
 	snprintf(fdbuf, sizeof(fdbuf), "%d", child_ready);
 	char host[64];
 	snprintf(host, sizeof(host), "%.63s", s->name && s->name[0] ? s->name : s->id);
-	char **argv = calloc(8 + 4 * s->n_volumes, sizeof(char *));
+	char **argv = calloc(10 + 4 * s->n_volumes, sizeof(char *));
+	char rootfs[1200];
+	snprintf(rootfs, sizeof(rootfs), "%s/%s/rootfs", images_dir, s->image);
 	if (argv == NULL) {
 		st = err_set(e, SBX_RESOURCE_EXHAUSTED, "out of memory");
 		goto out;
@@ -242,6 +246,10 @@ static sbx_status spawn_init(const sandbox_spec *s, sandbox_handle *h, err_t *e)
 		argv[k++] = (char *)s->volumes[i].host_path;
 		argv[k++] = (char *)s->volumes[i].container_path;
 		argv[k++] = (char *)(s->volumes[i].read_only ? "ro" : "rw");
+	}
+	if (strcmp(s->image, "host") != 0) {
+		argv[k++] = "--image";
+		argv[k++] = rootfs;
 	}
 	argv[k] = NULL;
 	a->argv = argv;
@@ -326,10 +334,12 @@ static sbx_status make_dirs(const sandbox_spec *s, err_t *e)
 	if (mkdir(dir, 0711) != 0 && errno != EEXIST) {
 		return err_set(e, SBX_INTERNAL, "mkdir %s: %s", dir, strerror(errno));
 	}
-	static const char *const subs[] = {"root", "workspace"};
-	for (size_t i = 0; i < 2; i++) {
+	static const char *const subs[] = {"root", "workspace", "upper", "work"};
+	for (size_t i = 0; i < 4; i++) {
 		sandbox_dir(s->id, subs[i], sub, sizeof(sub));
-		if (mkdir(sub, 0755) != 0 && errno != EEXIST) {
+		/* Explicit modes: sbxd's umask (077) is for its own files, and the
+		 * upper dir's mode becomes the mode of the sandbox's "/". */
+		if ((mkdir(sub, 0755) != 0 && errno != EEXIST) || chmod(sub, 0755) != 0) {
 			return err_set(e, SBX_INTERNAL, "mkdir %s: %s", sub, strerror(errno));
 		}
 	}
@@ -342,9 +352,14 @@ static sbx_status make_dirs(const sandbox_spec *s, err_t *e)
 
 static sbx_status check_spec(const sandbox_spec *s, err_t *e)
 {
-	if (strcmp(s->image, "host") != 0) {
+	char rootfs[1200];
+	struct stat is;
+	snprintf(rootfs, sizeof(rootfs), "%s/%s/rootfs", images_dir, s->image);
+	if (strcmp(s->image, "host") != 0 &&
+	    (strchr(s->image, '/') != NULL || s->image[0] == '.' || stat(rootfs, &is) != 0)) {
 		return err_field(e, SBX_NOT_FOUND, "image",
-				 "no image \"%.128s\" for the local provider (available: host)", s->image);
+				 "no image \"%.128s\" for the local provider (host, or see `sbx images ls`)",
+				 s->image);
 	}
 	for (size_t i = 0; i < s->n_volumes; i++) {
 		struct stat vs;

@@ -13,7 +13,9 @@
  *      zombies and forwards termination signals.
  *
  * usage: sbx-init SANDBOX_DIR HOSTNAME NET(none|host) UID GID READY_FD
- *                 [--vol HOST_PATH SANDBOX_PATH ro|rw]...
+ *                 [--vol HOST_PATH SANDBOX_PATH ro|rw]... [--image ROOTFS]
+ * With --image the root is an overlay: the shared, read-only image below,
+ * the sandbox's own changes in SANDBOX_DIR/upper.
  *
  * The same binary is the exec helper (see exec_main below):
  *        sbx-init exec INIT_PID UID GID CWD STATUS_FD [--cg PROCS_FILE]...
@@ -193,19 +195,51 @@ static void mount_volumes(const char *root, const struct volume *v, int n)
 	}
 }
 
+/* An imported image keeps its own /etc; it gets this sandbox's name and,
+ * where it has none, the minimal passwd and group. */
+static void image_etc(const char *root, const char *hostname, unsigned uid, unsigned gid)
+{
+	char path[4096], text[512];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/etc", root);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/etc/hostname", root);
+	snprintf(text, sizeof(text), "%s\n", hostname);
+	write_file(path, text);
+	snprintf(path, sizeof(path), "%s/etc/hosts", root);
+	snprintf(text, sizeof(text), "127.0.0.1 localhost %s\n::1 localhost\n", hostname);
+	write_file(path, text);
+	snprintf(path, sizeof(path), "%s/etc/passwd", root);
+	if (stat(path, &st) != 0) {
+		snprintf(text, sizeof(text), "root:x:0:0:root:/root:/bin/sh\nsandbox:x:%u:%u:sandbox:/workspace:/bin/sh\n",
+			 uid, gid);
+		write_file(path, text);
+		snprintf(path, sizeof(path), "%s/etc/group", root);
+		snprintf(text, sizeof(text), "root:x:0:\nsandbox:x:%u:\n", gid);
+		write_file(path, text);
+	}
+}
+
 static void build_root(const char *dir, const char *hostname, unsigned uid, unsigned gid,
-		       const struct volume *vols, int n_vols)
+		       const struct volume *vols, int n_vols, const char *image)
 {
 	char root[1536], path[4096];
 	snprintf(root, sizeof(root), "%s/root", dir);
 	/* Nothing we mount may propagate back to the host. */
 	must(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), "make / private");
-	must(mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=1m"), "root tmpfs");
-	static const char *const host[] = {"/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"};
-	for (size_t i = 0; i < sizeof(host) / sizeof(host[0]); i++) {
-		bind_ro(root, host[i]);
+	if (image != NULL) {
+		char opts[4096];
+		snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s/upper,workdir=%s/work", image, dir, dir);
+		must(mount("overlay", root, "overlay", MS_NOSUID | MS_NODEV, opts), "overlay root");
+		image_etc(root, hostname, uid, gid);
+	} else {
+		must(mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=1m"), "root tmpfs");
+		static const char *const host[] = {"/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"};
+		for (size_t i = 0; i < sizeof(host) / sizeof(host[0]); i++) {
+			bind_ro(root, host[i]);
+		}
+		make_etc(root, hostname, uid, gid);
 	}
-	make_etc(root, hostname, uid, gid);
 	static const char *const dirs[] = {"proc", "dev", "tmp", "workspace", "root", "run", "var", "var/tmp", ".old"};
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", root, dirs[i]);
@@ -233,9 +267,12 @@ static void build_root(const char *dir, const char *hostname, unsigned uid, unsi
 	must(chdir("/"), "chdir /");
 	must(umount2("/.old", MNT_DETACH), "detach old root");
 	rmdir("/.old");
-	/* The root itself becomes read-only; /tmp, /workspace... stay writable. */
-	must(mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL),
-	     "root read-only");
+	/* The host view becomes read-only (/tmp, /workspace... stay writable);
+	 * an image's root keeps its writable upper layer. */
+	if (image == NULL) {
+		must(mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL),
+		     "root read-only");
+	}
 }
 
 static void loopback_up(void)
@@ -547,7 +584,7 @@ int main(int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "exec") == 0) {
 		return exec_main(argc, argv);
 	}
-	if (argc < 7 || (argc - 7) % 4 != 0 || getpid() != 1) {
+	if (argc < 7 || getpid() != 1) {
 		fprintf(stderr, "sbx-init runs as PID 1 of a sandbox, started by sbxd\n");
 		return 2;
 	}
@@ -567,14 +604,20 @@ int main(int argc, char **argv)
 	}
 	struct volume vols[32];
 	int n_vols = 0;
-	for (int i = 7; i + 3 < argc && n_vols < 32; i += 4) {
-		if (strcmp(argv[i], "--vol") != 0) {
+	const char *image = NULL;
+	for (int i = 7; i < argc;) {
+		if (strcmp(argv[i], "--vol") == 0 && i + 3 < argc && n_vols < 32) {
+			vols[n_vols++] = (struct volume){argv[i + 1], argv[i + 2], strcmp(argv[i + 3], "ro") == 0};
+			i += 4;
+		} else if (strcmp(argv[i], "--image") == 0 && i + 1 < argc) {
+			image = argv[i + 1];
+			i += 2;
+		} else {
 			errno = EINVAL;
 			die("arguments");
 		}
-		vols[n_vols++] = (struct volume){argv[i + 1], argv[i + 2], strcmp(argv[i + 3], "ro") == 0};
 	}
-	build_root(dir, hostname, uid, gid, vols, n_vols);
+	build_root(dir, hostname, uid, gid, vols, n_vols, image);
 	must(sethostname(hostname, strlen(hostname)), "sethostname");
 	if (strcmp(net, "host") != 0) {
 		loopback_up();
