@@ -10,13 +10,14 @@ SAN      ?=
 
 APT_PACKAGES := build-essential pkg-config libnng-dev libprotobuf-c-dev protobuf-c-compiler \
                 protobuf-compiler libsqlite3-dev libcurl4-openssl-dev libsodium-dev \
-                libjansson-dev libseccomp-dev libcmocka-dev sqlite3 busybox-static tar
+                libjansson-dev libseccomp-dev libcmocka-dev sqlite3 busybox-static tar \
+                docker.io curl
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
 CPPFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC -I$(B)/gen -Iclient/include -Icommon -Istorage -Itests \
-            -Iserver -Iproviders $(SAN)
+            -Iserver -Iproviders -Iproviders/docker $(SAN)
 LDLIBS_BASE := -lnng -lprotobuf-c -lpthread
 LDLIBS_SRV  := $(LDLIBS_BASE) -lsqlite3 -lsodium -ljansson -lcurl -lseccomp -lm
 LDLIBS_CLI  := $(LDLIBS_BASE) -ljansson -lsodium -lm

@@ -106,6 +106,12 @@ typedef struct exec_result {
 	int64_t pid;
 } exec_result;
 
+/* A sandbox the provider holds, as labelled by us (for orphan checks). */
+typedef struct provider_managed {
+	char ref[HANDLE_REF_MAX];
+	char sandbox_id[64];
+} provider_managed;
+
 typedef struct provider_ops {
 	const char *id;
 	unsigned caps;
@@ -132,10 +138,17 @@ typedef struct provider_ops {
 	sbx_status (*metrics)(const char *id, const sandbox_handle *h, sandbox_metrics *m, err_t *e);
 	/* After a daemon restart: is this sandbox still there? */
 	sbx_status (*reattach)(const char *id, sandbox_handle *h, sandbox_liveness *out, err_t *e);
+	/* Everything the provider holds that carries our labels; *out is
+	 * malloc'd. NULL for providers whose sandboxes cannot outlive us
+	 * unnoticed. */
+	sbx_status (*list_managed)(provider_managed **out, size_t *n, err_t *e);
 } provider_ops;
 
 /* The driver for a provider id, or NULL when this build has none. */
 const provider_ops *provider_find(const char *id);
+
+/* The i-th driver of this build, or NULL past the last. */
+const provider_ops *provider_at(size_t i);
 
 /* Runs every driver's init. A driver that cannot work on this host is
  * reported (stderr and the returned status) and answers every call with the

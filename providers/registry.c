@@ -6,9 +6,11 @@
 #include "provider.h"
 
 extern const provider_ops local_provider;
+extern const provider_ops docker_provider;
 
 static const provider_ops *const drivers[] = {
 	&local_provider,
+	&docker_provider,
 };
 
 const provider_ops *provider_find(const char *id)
@@ -19,6 +21,11 @@ const provider_ops *provider_find(const char *id)
 		}
 	}
 	return NULL;
+}
+
+const provider_ops *provider_at(size_t i)
+{
+	return i < sizeof(drivers) / sizeof(drivers[0]) ? drivers[i] : NULL;
 }
 
 sbx_status providers_init(const char *data_dir, err_t *e)

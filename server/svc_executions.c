@@ -365,8 +365,9 @@ sbx_status runs_start(rpc_call *call, struct run *r, const char *sandbox_ref, ch
 		snprintf(call->err.field, sizeof(call->err.field), "sandbox_id");
 	}
 	if (s == SBX_OK && sb->status != SBX__V1__SANDBOX_STATUS__RUNNING) {
-		s = RPC_FIELD(call, SBX_FAILED_PRECONDITION, "sandbox_id", "sandbox %s is %s: start it first",
-			      sb->id, sandbox_status_name(sb->status));
+		s = RPC_FIELD(call, SBX_FAILED_PRECONDITION, "sandbox_id", "sandbox %s is %s: %s it first",
+			      sb->id, sandbox_status_name(sb->status),
+			      sb->status == SBX__V1__SANDBOX_STATUS__PAUSED ? "resume" : "start");
 	}
 	if (s == SBX_OK && (r->provider = provider_find(sb->provider)) == NULL) {
 		s = RPC_FAIL(call, SBX_UNIMPLEMENTED, "provider %s has no driver", sb->provider);

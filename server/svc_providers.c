@@ -109,7 +109,7 @@ sbx_status svc_providers_validate(rpc_call *call, const ProtobufCMessage *req,
 	err_clear(&ve);
 	sbx_status vs = d->validate ? d->validate(&ve) : SBX_OK;
 	out->ok = vs == SBX_OK;
-	out->message = arena_strdup(call->arena, vs == SBX_OK ? "ok" : ve.message);
+	out->message = arena_strdup(call->arena, ve.message[0] ? ve.message : "ok");
 	/* The outcome is recorded even though the call itself succeeded. */
 	sbx_status s2 = providers_record_validation(call->db, r->id, vs == SBX_OK ? NULL : ve.message,
 						    &call->err);

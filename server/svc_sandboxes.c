@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <sodium.h>
 
 #include "db.h"
@@ -213,6 +214,29 @@ static void merge_map(arena *a, ProtobufCMessage *dst, const char *field, const 
 	}
 }
 
+/* A provider's default image: its settings' override, else the global
+ * default for the local provider, else the catalogue's default_config. */
+static const char *default_image(rpc_call *call, const char *provider,
+				 const Sbx__V1__SandboxSettings *set)
+{
+	Sbx__V1__Provider *p = NULL;
+	err_t ignored;
+	if (providers_get(call->db, provider, &p, call->arena, &ignored) != SBX_OK) {
+		return set->default_image;
+	}
+	if (p->settings && p->settings->default_image[0]) {
+		return p->settings->default_image;
+	}
+	if (strcmp(provider, "local") == 0) {
+		return set->default_image;
+	}
+	json_t *cfg = json_loads(p->default_config_json, 0, NULL);
+	const char *img = json_string_value(json_object_get(cfg, "image"));
+	const char *out = arena_strdup(call->arena, img ? img : set->default_image);
+	json_decref(cfg);
+	return out;
+}
+
 /* Builds the sandbox to create from the request, its template and the
  * settings, checking every field. */
 static sbx_status build(rpc_call *call, const Sbx__V1__CreateSandboxRequest *r,
@@ -234,7 +258,7 @@ static sbx_status build(rpc_call *call, const Sbx__V1__CreateSandboxRequest *r,
 	sb->owner = call->caller.user;
 	sb->provider = r->provider[0] ? r->provider : (t && t->provider[0]) ? t->provider : set->default_provider;
 	sb->template_ = t ? t->name : "";
-	sb->image = r->image[0] ? r->image : (t && t->image[0]) ? t->image : set->default_image;
+	sb->image = r->image[0] ? r->image : (t && t->image[0]) ? t->image : (char *)default_image(call, sb->provider, set);
 	if (set->n_allowed_base_images > 0 &&
 	    !in_list(set->allowed_base_images, set->n_allowed_base_images, sb->image)) {
 		return RPC_FIELD(call, SBX_PERMISSION_DENIED, "image",
@@ -801,12 +825,63 @@ sbx_status svc_sandboxes_destroy(rpc_call *call, const ProtobufCMessage *req, Pr
 	return with_sandbox(call, r->id, do_destroy, &force, resp);
 }
 
+/* Things a provider holds under our labels that the database does not know
+ * as live: reported always, removed when asked. An unreachable provider is
+ * skipped unless orphans were asked for explicitly. */
+static sbx_status clean_orphans(rpc_call *call, int remove, int asked,
+				Sbx__V1__CleanSandboxesResponse *out)
+{
+	for (size_t i = 0; provider_at(i) != NULL; i++) {
+		const provider_ops *p = provider_at(i);
+		if (p->list_managed == NULL) {
+			continue;
+		}
+		provider_managed *m = NULL;
+		size_t n = 0;
+		err_t pe;
+		err_clear(&pe);
+		if (p->list_managed(&m, &n, &pe) != SBX_OK) {
+			free(m);
+			if (asked && pe.code != SBX_OK) {
+				call->err = pe;
+				return pe.code;
+			}
+			continue;
+		}
+		for (size_t k = 0; k < n; k++) {
+			Sbx__V1__Sandbox *sb = NULL;
+			err_t ge;
+			int known = m[k].sandbox_id[0] &&
+				    sandboxes_get(call->db, m[k].sandbox_id, NULL, &sb, NULL, call->arena, &ge) == SBX_OK &&
+				    sb->status != SBX__V1__SANDBOX_STATUS__TERMINATED && strcmp(sb->provider, p->id) == 0;
+			if (known) {
+				continue;
+			}
+			char *label = arena_printf(call->arena, "%s:%s", p->id, m[k].ref);
+			arena_append(call->arena, (void ***)&out->orphans, &out->n_orphans, label);
+			if (remove) {
+				sandbox_handle h;
+				memset(&h, 0, sizeof(h));
+				snprintf(h.ref, sizeof(h.ref), "%s", m[k].ref);
+				err_t de;
+				if (p->destroy("", &h, &de) != SBX_OK) {
+					free(m);
+					call->err = de;
+					return de.code;
+				}
+				arena_append(call->arena, (void ***)&out->removed, &out->n_removed, label);
+			}
+		}
+		free(m);
+	}
+	return SBX_OK;
+}
+
 sbx_status svc_sandboxes_clean(rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp)
 {
 	const Sbx__V1__CleanSandboxesRequest *r = (const Sbx__V1__CleanSandboxesRequest *)req;
-	if (r->orphans) {
-		return RPC_FIELD(call, SBX_UNIMPLEMENTED, "orphans",
-				 "orphan detection arrives with the Docker provider");
+	if (r->orphans && !call->caller.admin) {
+		return RPC_FIELD(call, SBX_PERMISSION_DENIED, "orphans", "removing orphans needs an admin token");
 	}
 	Sbx__V1__CleanSandboxesResponse *out = ARENA_MSG(call->arena, Sbx__V1__CleanSandboxesResponse,
 							 sbx__v1__clean_sandboxes_response__init);
@@ -832,6 +907,9 @@ sbx_status svc_sandboxes_clean(rpc_call *call, const ProtobufCMessage *req, Prot
 		if (s == SBX_OK) {
 			arena_append(call->arena, (void ***)&out->removed, &out->n_removed, ids[i]);
 		}
+	}
+	if (s == SBX_OK && call->caller.admin) {
+		s = clean_orphans(call, r->orphans && !r->dry_run, r->orphans, out);
 	}
 	*resp = &out->base;
 	return s;

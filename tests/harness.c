@@ -298,3 +298,104 @@ const char *harness_sandbox(sbx_client *c, const char *name, int64_t memory_mb, 
 	sbx_free(sb);
 	return id;
 }
+
+int harness_dockerd_start(struct dockerd *k)
+{
+	memset(k, 0, sizeof(*k));
+	snprintf(k->dir, sizeof(k->dir), "/tmp/sbxdk.XXXXXX");
+	if (mkdtemp(k->dir) == NULL) {
+		return -1;
+	}
+	snprintf(k->sock, sizeof(k->sock), "%s/docker.sock", k->dir);
+	char data[300], exec_root[300], log[300], host[340], pidfile[300];
+	snprintf(data, sizeof(data), "%s/data", k->dir);
+	snprintf(exec_root, sizeof(exec_root), "%s/exec", k->dir);
+	snprintf(log, sizeof(log), "%s/dockerd.log", k->dir);
+	snprintf(host, sizeof(host), "unix://%s", k->sock);
+	snprintf(pidfile, sizeof(pidfile), "%s/docker.pid", k->dir);
+	pid_t pid = fork();
+	if (pid == 0) {
+		setsid();
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execl("/usr/sbin/dockerd", "dockerd", "--data-root", data, "--exec-root", exec_root, "-H", host,
+		      "--pidfile", pidfile, "--storage-driver", "overlay2", "--iptables=false", "--bridge=none",
+		      "--ip-forward=false", (char *)NULL);
+		_exit(127);
+	}
+	k->pid = pid;
+	for (int i = 0; i < 300; i++) {
+		char cmd[512];
+		snprintf(cmd, sizeof(cmd), "curl -sf --unix-socket %s http://d/_ping >/dev/null 2>&1", k->sock);
+		if (system(cmd) == 0) {
+			break;
+		}
+		int st;
+		if (waitpid(pid, &st, WNOHANG) == pid) {
+			k->pid = 0;
+			return -1;
+		}
+		sleep_ms(100);
+	}
+	/* A busybox image, made here: no registry is reachable. */
+	char cmd[2048];
+	snprintf(cmd, sizeof(cmd),
+		 "set -e; r=%s/rootfs; mkdir -p $r/bin $r/tmp; cp /bin/busybox $r/bin/;"
+		 "for a in sh ls cat echo sleep id true ps kill touch wc head seq; do ln -sf busybox $r/bin/$a; done;"
+		 "tar -C $r -c . | /usr/bin/docker -H unix://%s import - sbx-busybox >/dev/null",
+		 k->dir, k->sock);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+void harness_dockerd_stop(struct dockerd *k)
+{
+	if (k->pid > 0) {
+		char cmd[1024];
+		/* Containers first, so the engine leaves no mounts behind. */
+		snprintf(cmd, sizeof(cmd),
+			 "ids=$(/usr/bin/docker -H unix://%s ps -aq); [ -z \"$ids\" ] || /usr/bin/docker -H unix://%s rm -f $ids >/dev/null 2>&1",
+			 k->sock, k->sock);
+		if (system(cmd) != 0) {
+			fprintf(stderr, "could not remove test containers\n");
+		}
+		kill(k->pid, SIGTERM);
+		waitpid(k->pid, NULL, 0);
+		k->pid = 0;
+	}
+	if (k->dir[0] != '\0' && getenv("SBX_KEEP_TEST_DIRS") == NULL) {
+		char cmd[1024];
+		snprintf(cmd, sizeof(cmd), "umount -R %s/data 2>/dev/null; umount -R %s/exec 2>/dev/null; rm -rf '%s'",
+			 k->dir, k->dir, k->dir);
+		if (system(cmd) != 0) {
+			fprintf(stderr, "could not remove %s\n", k->dir);
+		}
+	}
+}
+
+int harness_docker(struct dockerd *k, char **out, ...)
+{
+	char cmd[4096];
+	size_t n = (size_t)snprintf(cmd, sizeof(cmd), "/usr/bin/docker -H unix://%s", k->sock);
+	va_list ap;
+	va_start(ap, out);
+	const char *a;
+	while ((a = va_arg(ap, const char *)) != NULL && n < sizeof(cmd) - 8) {
+		n += (size_t)snprintf(cmd + n, sizeof(cmd) - n, " '%s'", a);
+	}
+	va_end(ap);
+	FILE *p = popen(cmd, "r");
+	if (p == NULL) {
+		return -1;
+	}
+	char *buf = slurp(fileno(p));
+	int st = pclose(p);
+	if (out) {
+		*out = buf;
+	} else {
+		free(buf);
+	}
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}

@@ -46,6 +46,23 @@ sbx_status harness_sh(sbx_client *c, const char *sandbox, const char *cmd, int t
 const char *harness_sandbox(sbx_client *c, const char *name, int64_t memory_mb, int pids_max,
 			    const char *network);
 
+/* A private dockerd for tests: its own data root, exec root and socket, and
+ * flags that leave the host's firewall and bridges alone. */
+struct dockerd {
+	char dir[256];
+	char sock[320];
+	pid_t pid;
+};
+
+/* Starts dockerd and imports a busybox root filesystem as `sbx-busybox`.
+ * 0 once the engine answers. */
+int harness_dockerd_start(struct dockerd *k);
+void harness_dockerd_stop(struct dockerd *k);
+
+/* Runs `docker -H unix://SOCK ARGS...` (the Debian client), stdout into
+ * *out (malloc'd, may be NULL). Returns the exit code. */
+int harness_docker(struct dockerd *k, char **out, ...);
+
 /* 1 if `needle` occurs in the file's bytes. */
 int harness_file_contains(const char *path, const char *needle);
 

@@ -153,8 +153,34 @@ static int configure(struct cli *c, int argc, char **argv)
 	return 0;
 }
 
+static int validate(struct cli *c, int argc, char **argv)
+{
+	if (argc != 2) {
+		return cli_usage("providers validate ID", "name one provider");
+	}
+	if (cli_connect(c)) {
+		return 1;
+	}
+	Sbx__V1__ValidateProviderRequest r = SBX__V1__VALIDATE_PROVIDER_REQUEST__INIT;
+	r.id = argv[1];
+	Sbx__V1__ValidateProviderResponse *out = NULL;
+	sbx_error e;
+	if (sbx_providers_validate(c->client, &r, &out, &e) != SBX_OK) {
+		return cli_fail(&e);
+	}
+	if (c->json) {
+		cli_print_json(&out->base);
+	} else {
+		printf("%s: %s\n", out->ok ? "ok" : "failed", out->message);
+	}
+	int rc = out->ok ? 0 : 1;
+	sbx_free(out);
+	return rc;
+}
+
 static const struct cli_command cmds[] = {
 	{"ls", ls, "providers ls [--enabled]", "the provider catalogue"},
+	{"validate", validate, "providers validate ID", "check credentials and reachability (admin)"},
 	{"get", get, "providers get ID", "one provider with its settings"},
 	{"configure", configure, "providers configure ID [flags] [FIELD=VALUE...]",
 	 "settings and credentials (admin)"},

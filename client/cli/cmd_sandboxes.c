@@ -411,6 +411,13 @@ static int clean(struct cli *c, int argc, char **argv)
 		for (size_t i = 0; i < resp->n_removed; i++) {
 			printf("%s%s\n", r.dry_run ? "would remove " : "", resp->removed[i]);
 		}
+		if (resp->n_orphans > 0 && !r.orphans) {
+			fprintf(stderr, "%zu orphan(s) carry sbx labels but are unknown here:\n", resp->n_orphans);
+			for (size_t i = 0; i < resp->n_orphans; i++) {
+				fprintf(stderr, "  %s\n", resp->orphans[i]);
+			}
+			fprintf(stderr, "remove them with: sbx clean --orphans\n");
+		}
 	}
 	sbx_free(resp);
 	return 0;
