@@ -175,7 +175,7 @@ $(B)/tests/attack: tests/attack.c
 
 $(B)/bench/%: $(B)/obj/bench/%.o $(TEST_LIB) $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN) -o $@ $^ $(LIBA) $(LDLIBS_CLI) -lsodium -lcmocka
+	$(CC) $(SAN) -o $@ $^ $(LIBA) $(LDLIBS_CLI) -lsodium -lcurl -lcmocka
 
 # ---- install ------------------------------------------------------------
 install: all
