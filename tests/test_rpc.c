@@ -102,16 +102,15 @@ static void test_unknown_method(void **state)
 static void test_unimplemented_service(void **state)
 {
 	(void)state;
-	/* Orphan detection arrives with the Docker provider: until then the
-	 * request is answered UNIMPLEMENTED, naming what is missing. */
+	/* Cloud providers without a driver in this build answer UNIMPLEMENTED,
+	 * saying so, for validation and for sandboxes. */
 	sbx_client *c = harness_client(&d, NULL);
-	Sbx__V1__CleanSandboxesRequest req = SBX__V1__CLEAN_SANDBOXES_REQUEST__INIT;
-	req.orphans = 1;
-	Sbx__V1__CleanSandboxesResponse *r = NULL;
 	sbx_error e;
-	assert_int_equal(sbx_sandboxes_clean(c, &req, &r, &e), SBX_UNIMPLEMENTED);
-	assert_string_equal(e.field, "orphans");
-	/* A provider without a driver in this build. */
+	Sbx__V1__ValidateProviderRequest vr = SBX__V1__VALIDATE_PROVIDER_REQUEST__INIT;
+	vr.id = "modal";
+	Sbx__V1__ValidateProviderResponse *v = NULL;
+	assert_int_equal(sbx_providers_validate(c, &vr, &v, &e), SBX_UNIMPLEMENTED);
+	assert_non_null(strstr(e.message, "no driver"));
 	Sbx__V1__CreateSandboxRequest cr = SBX__V1__CREATE_SANDBOX_REQUEST__INIT;
 	cr.provider = "e2b";
 	Sbx__V1__Sandbox *sb = NULL;
