@@ -130,11 +130,12 @@ typedef struct provider_ops {
 	sbx_status (*destroy)(const char *id, sandbox_handle *h, err_t *e);
 	sbx_status (*exec)(const char *id, const sandbox_handle *h, const exec_request *r,
 			   exec_result *out, err_t *e);
-	/* Tar streams in and out of the sandbox. */
+	/* Tar archives in and out of the sandbox, as the sandbox user. copy_out
+	 * fills a malloc'd *tar of at most `cap` bytes (RESOURCE_EXHAUSTED past it). */
 	sbx_status (*copy_in)(const char *id, const sandbox_handle *h, const char *dest_dir,
-			      int tar_fd, err_t *e);
+			      const void *tar, size_t len, int run_as_root, err_t *e);
 	sbx_status (*copy_out)(const char *id, const sandbox_handle *h, const char *src_path,
-			       int tar_fd, err_t *e);
+			       void **tar, size_t *len, size_t cap, int run_as_root, err_t *e);
 	sbx_status (*metrics)(const char *id, const sandbox_handle *h, sandbox_metrics *m, err_t *e);
 	/* After a daemon restart: is this sandbox still there? */
 	sbx_status (*reattach)(const char *id, sandbox_handle *h, sandbox_liveness *out, err_t *e);

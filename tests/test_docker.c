@@ -235,6 +235,36 @@ static void test_lifecycle_keeps_workspace(void **state)
 	free(id);
 }
 
+static void test_copy_through_archive_api(void **state)
+{
+	(void)state;
+	char *id = create("files", 0, SBX_OK);
+	char cmd[2048], src[400], back[400];
+	snprintf(src, sizeof(src), "%s/cp-src", k.dir);
+	snprintf(back, sizeof(back), "%s/cp-back", k.dir);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s %s && echo through-docker > %s/note.txt", src, back, src);
+	assert_int_equal(system(cmd), 0);
+	char file[450], dst[128];
+	snprintf(file, sizeof(file), "%s/note.txt", src);
+	snprintf(dst, sizeof(dst), "%s:/tmp", id);
+	char *out = NULL, *err = NULL;
+	assert_int_equal(harness_cli(&d, NULL, &out, &err, "cp", file, dst, (char *)NULL), 0);
+	free(out);
+	free(err);
+	int rc;
+	assert_int_equal(harness_sh(admin, id, "cat /tmp/note.txt", 20, &out, NULL, &rc), SBX_OK);
+	assert_string_equal(out, "through-docker\n");
+	free(out);
+	snprintf(dst, sizeof(dst), "%s:/tmp/note.txt", id);
+	assert_int_equal(harness_cli(&d, NULL, &out, &err, "cp", dst, back, (char *)NULL), 0);
+	free(out);
+	free(err);
+	snprintf(cmd, sizeof(cmd), "grep -q through-docker %s/note.txt", back);
+	assert_int_equal(system(cmd), 0);
+	destroy(id);
+	free(id);
+}
+
 static void test_restart_refinds_containers_and_orphans(void **state)
 {
 	(void)state;
@@ -367,6 +397,7 @@ int main(void)
 		cmocka_unit_test(test_spec_is_mapped_faithfully),
 		cmocka_unit_test(test_exec_streams_codes_stdin_timeout),
 		cmocka_unit_test(test_lifecycle_keeps_workspace),
+		cmocka_unit_test(test_copy_through_archive_api),
 		cmocka_unit_test(test_restart_refinds_containers_and_orphans),
 		cmocka_unit_test(test_engine_absent_and_missing_image),
 	};

@@ -485,6 +485,47 @@ static void test_image_import_and_overlay_sharing(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+static void test_copy_in_and_out(void **state)
+{
+	(void)state;
+	char id[64], src[400], back[400], cmd[2048];
+	snprintf(id, sizeof(id), "%s", harness_sandbox(admin, "files", 0, 0, NULL));
+	snprintf(src, sizeof(src), "%s/src", d.dir);
+	snprintf(back, sizeof(back), "%s/back", d.dir);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/tree/sub %s && echo alpha > %s/tree/a.txt && head -c 100000 /dev/urandom > %s/tree/sub/blob",
+		 src, back, src, src);
+	assert_int_equal(system(cmd), 0);
+	char target[512], dst[128];
+	snprintf(target, sizeof(target), "%s/tree", src);
+	snprintf(dst, sizeof(dst), "%s:/workspace", id);
+	char *out = NULL, *err = NULL;
+	assert_int_equal(harness_cli(&d, NULL, &out, &err, "cp", target, dst, (char *)NULL), 0);
+	free(out);
+	free(err);
+	int rc;
+	assert_int_equal(harness_sh(admin, id, "cat /workspace/tree/a.txt; stat -c %U /workspace/tree/a.txt", 10, &out, NULL, &rc), SBX_OK);
+	assert_string_equal(out, "alpha\nsandbox\n");
+	free(out);
+	assert_int_equal(harness_sh(admin, id, "echo made > /workspace/tree/new.txt", 10, NULL, NULL, &rc), SBX_OK);
+	snprintf(dst, sizeof(dst), "%s:/workspace/tree", id);
+	assert_int_equal(harness_cli(&d, NULL, &out, &err, "cp", dst, back, (char *)NULL), 0);
+	free(out);
+	free(err);
+	snprintf(cmd, sizeof(cmd), "cmp %s/tree/sub/blob %s/tree/sub/blob && grep -q made %s/tree/new.txt", src, back, back);
+	assert_int_equal(system(cmd), 0);
+	/* Bad paths are named. */
+	Sbx__V1__CopyOutRequest co = SBX__V1__COPY_OUT_REQUEST__INIT;
+	co.id = id;
+	co.path = "relative";
+	Sbx__V1__CopyOutResponse *cr = NULL;
+	sbx_error e;
+	assert_int_equal(sbx_sandboxes_copy_out(admin, &co, &cr, &e), SBX_INVALID_ARGUMENT);
+	assert_string_equal(e.field, "path");
+	co.path = "/workspace/none";
+	assert_int_equal(sbx_sandboxes_copy_out(admin, &co, &cr, &e), SBX_FAILED_PRECONDITION);
+	destroy(id);
+}
+
 static void test_state_changes_are_announced(void **state)
 {
 	(void)state;
@@ -535,6 +576,7 @@ int main(void)
 		cmocka_unit_test(test_daemon_kill9_and_recovery),
 		cmocka_unit_test(test_volumes_under_allowed_roots),
 		cmocka_unit_test(test_image_import_and_overlay_sharing),
+		cmocka_unit_test(test_copy_in_and_out),
 		cmocka_unit_test(test_state_changes_are_announced),
 	};
 	if (getenv("SBX_TEST_FILTER") != NULL) {

@@ -21,5 +21,6 @@ int cmd_executions(struct cli *c, int argc, char **argv);
 int cmd_cost(struct cli *c, int argc, char **argv);
 int cmd_agent(struct cli *c, int argc, char **argv);
 int cmd_images(struct cli *c, int argc, char **argv);
+int cmd_cp(struct cli *c, int argc, char **argv);
 
 #endif

@@ -851,6 +851,77 @@ static sbx_status docker_exec(const char *id, const sandbox_handle *h, const exe
 	return s == SBX_OK ? exec_stream(eid, r, out, e) : s;
 }
 
+/* ---- copy in/out: the archive API ----------------------------------------- */
+
+static sbx_status archive(const char *method, const char *cid, const char *path, const void *tar,
+			  size_t len, struct buf *out, size_t cap, err_t *e)
+{
+	char sock[1024], url[4096];
+	socket_path(sock, sizeof(sock));
+	char *esc = curl_easy_escape(NULL, path, 0);
+	snprintf(url, sizeof(url), "http://docker" API "/containers/%.128s/archive?path=%s", cid, esc ? esc : "");
+	curl_free(esc);
+	CURL *c = curl_easy_init();
+	if (c == NULL) {
+		return err_set(e, SBX_RESOURCE_EXHAUSTED, "cannot make an HTTP client");
+	}
+	struct buf b = {NULL, 0, 0};
+	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/x-tar");
+	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, sock);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 120000L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	if (tar != NULL) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, tar);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	}
+	CURLcode rc = curl_easy_perform(c);
+	long st = 0;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	sbx_status s = SBX_OK;
+	if (rc != CURLE_OK) {
+		s = err_set(e, SBX_UNAVAILABLE, "Docker Engine at %s: %s", sock, curl_easy_strerror(rc));
+	} else if (st != 200) {
+		s = api_error(st, b.data, "archive", e);
+	} else if (out != NULL && b.len > cap) {
+		s = err_set(e, SBX_RESOURCE_EXHAUSTED, "the archive is larger than %zu bytes", cap);
+	}
+	if (s == SBX_OK && out != NULL) {
+		*out = b;
+	} else {
+		free(b.data);
+	}
+	return s;
+}
+
+static sbx_status docker_copy_in(const char *id, const sandbox_handle *h, const char *dest,
+				 const void *tar, size_t len, int run_as_root, err_t *e)
+{
+	(void)id;
+	(void)run_as_root;
+	return archive("PUT", h->ref, dest, tar, len, NULL, 0, e);
+}
+
+static sbx_status docker_copy_out(const char *id, const sandbox_handle *h, const char *path,
+				  void **tar, size_t *len, size_t cap, int run_as_root, err_t *e)
+{
+	(void)id;
+	(void)run_as_root;
+	struct buf b = {NULL, 0, 0};
+	sbx_status s = archive("GET", h->ref, path, NULL, 0, &b, cap, e);
+	if (s == SBX_OK) {
+		*tar = b.data;
+		*len = b.len;
+	}
+	return s;
+}
+
 const provider_ops docker_provider = {
 	.id = "docker",
 	.caps = PCAP_PAUSE | PCAP_PERSISTENT_WORKSPACE | PCAP_NETWORK_NONE | PCAP_NETWORK_HOST |
@@ -864,6 +935,8 @@ const provider_ops docker_provider = {
 	.resume = docker_resume,
 	.destroy = docker_destroy,
 	.exec = docker_exec,
+	.copy_in = docker_copy_in,
+	.copy_out = docker_copy_out,
 	.metrics = docker_metrics,
 	.reattach = docker_reattach,
 	.list_managed = docker_list_managed,

@@ -761,6 +761,94 @@ static sbx_status local_exec(const char *id, const sandbox_handle *h, const exec
 	return st;
 }
 
+/* ---- copy in/out: the sandbox's own tar, run as the sandbox user ------ */
+
+struct capture {
+	char *buf;
+	size_t len;
+	size_t cap;
+	int over;
+	char err[256];
+	size_t err_len;
+};
+
+static int capture_out(void *arg, int stream, const void *data, size_t len)
+{
+	struct capture *c = arg;
+	if (stream == 2) {
+		size_t n = len < sizeof(c->err) - 1 - c->err_len ? len : sizeof(c->err) - 1 - c->err_len;
+		memcpy(c->err + c->err_len, data, n);
+		c->err_len += n;
+		c->err[c->err_len] = '\0';
+		return 0;
+	}
+	if (c->len + len > c->cap) {
+		c->over = 1;
+		return -1;
+	}
+	char *grown = realloc(c->buf, c->len + len + 1);
+	if (grown == NULL) {
+		c->over = 1;
+		return -1;
+	}
+	memcpy(grown + c->len, data, len);
+	c->buf = grown;
+	c->len += len;
+	return 0;
+}
+
+static sbx_status run_tar(const char *id, const sandbox_handle *h, const char *const *argv, size_t argc,
+			  const void *in, size_t in_len, int has_in, struct capture *cap, int run_as_root, err_t *e)
+{
+	exec_request r = {.argv = argv, .argc = argc, .working_dir = "/", .stdin_data = in,
+			  .stdin_len = in_len, .has_stdin = has_in, .timeout_seconds = 120,
+			  .run_as_root = run_as_root, .on_output = capture_out, .arg = cap};
+	exec_result res;
+	sbx_status s = local_exec(id, h, &r, &res, e);
+	if (s == SBX_OK && cap->over) {
+		return err_set(e, SBX_RESOURCE_EXHAUSTED, "the archive is larger than %zu bytes", cap->cap);
+	}
+	if (s == SBX_OK && res.exit_code != 0) {
+		return err_set(e, SBX_FAILED_PRECONDITION, "tar in the sandbox failed (exit %d): %s",
+			       res.exit_code, cap->err[0] ? cap->err : "no message");
+	}
+	return s;
+}
+
+static sbx_status local_copy_in(const char *id, const sandbox_handle *h, const char *dest,
+				const void *tar, size_t len, int run_as_root, err_t *e)
+{
+	const char *argv[] = {"tar", "-x", "-f", "-", "-C", dest, "--no-same-owner"};
+	struct capture cap = {NULL, 0, 0, 0, "", 0};
+	sbx_status s = run_tar(id, h, argv, 7, tar, len, 1, &cap, run_as_root, e);
+	free(cap.buf);
+	return s;
+}
+
+static sbx_status local_copy_out(const char *id, const sandbox_handle *h, const char *path,
+				 void **tar, size_t *len, size_t cap_bytes, int run_as_root, err_t *e)
+{
+	char dir[1100], base[1100];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	snprintf(base, sizeof(base), "%s", slash ? slash + 1 : dir);
+	if (slash == dir) {
+		dir[1] = '\0';
+	} else if (slash != NULL) {
+		*slash = '\0';
+	}
+	const char *argv[] = {"tar", "-c", "-f", "-", "-C", dir, base[0] ? base : "."};
+	struct capture cap = {NULL, 0, cap_bytes, 0, "", 0};
+	sbx_status s = run_tar(id, h, argv, 7, NULL, 0, 0, &cap, run_as_root, e);
+	if (s != SBX_OK) {
+		free(cap.buf);
+		return s;
+	}
+	*tar = cap.buf;
+	*len = cap.len;
+	return SBX_OK;
+}
+
 static sbx_status local_metrics(const char *id, const sandbox_handle *h, sandbox_metrics *m,
 				err_t *e)
 {
@@ -797,6 +885,8 @@ const provider_ops local_provider = {
 	.resume = local_resume,
 	.destroy = local_destroy,
 	.exec = local_exec,
+	.copy_in = local_copy_in,
+	.copy_out = local_copy_out,
 	.metrics = local_metrics,
 	.reattach = local_reattach,
 };
