@@ -49,6 +49,9 @@ typedef struct sandbox_spec {
 	size_t n_env;
 	const sandbox_volume *volumes;
 	size_t n_volumes;
+	/* Long steps (an image pull) report progress here; may be NULL. */
+	void (*on_progress)(void *arg, const char *what, int64_t current, int64_t total);
+	void *progress_arg;
 } sandbox_spec;
 
 /* A provider's handle on one sandbox: an opaque reference (container id,

@@ -466,6 +466,24 @@ static sbx_status run_setup(rpc_call *call, const provider_ops *p, const Sbx__V1
 	return SBX_OK;
 }
 
+/* Image pulls report on events.pulls.: subject the image, fields
+ * [bytes done, bytes total], so `sbx create` can draw progress. */
+static void pull_progress(void *arg, const char *what, int64_t current, int64_t total)
+{
+	const Sbx__V1__Sandbox *sb = arg;
+	char cur[32], tot[32];
+	snprintf(cur, sizeof(cur), "%lld", (long long)current);
+	snprintf(tot, sizeof(tot), "%lld", (long long)total);
+	char *fields[] = {cur, tot};
+	Sbx__V1__Event ev = SBX__V1__EVENT__INIT;
+	ev.kind = "image.pull";
+	ev.subject = (char *)what;
+	ev.actor = (char *)sb->owner;
+	ev.fields = fields;
+	ev.n_fields = 2;
+	events_publish("events.pulls.", &ev);
+}
+
 sbx_status svc_sandboxes_create(rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp)
 {
 	const Sbx__V1__CreateSandboxRequest *r = (const Sbx__V1__CreateSandboxRequest *)req;
@@ -519,6 +537,8 @@ sbx_status svc_sandboxes_create(rpc_call *call, const ProtobufCMessage *req, Pro
 	}
 	sandbox_spec spec;
 	spec_of(call, sb, set, &spec);
+	spec.on_progress = pull_progress;
+	spec.progress_arg = sb;
 	sandbox_handle h;
 	memset(&h, 0, sizeof(h));
 	pthread_mutex_t *mu = lock_for(sb->id);

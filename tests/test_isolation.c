@@ -154,7 +154,9 @@ static void test_fork_bomb(void **state)
 	(void)state;
 	Sbx__V1__StartExecutionRequest r = SBX__V1__START_EXECUTION_REQUEST__INIT;
 	r.sandbox_id = sandbox;
-	r.shell = "bomb() { bomb | bomb & }; bomb; sleep 5";
+	/* The main shell must outlive the timeout even when it cannot fork
+	 * any more: it waits with builtins only. */
+	r.shell = "bomb() { bomb | bomb & }; bomb; while :; do :; done";
 	r.timeout_seconds = 4;
 	Sbx__V1__StartExecutionResponse *s = NULL;
 	assert_int_equal(sbx_executions_start(admin, &r, &s, NULL), SBX_OK);

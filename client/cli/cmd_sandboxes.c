@@ -1,7 +1,9 @@
 /* sbx create|ls|get|start|stop|restart|pause|resume|rm|clean, sbx templates */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 
@@ -130,6 +132,71 @@ static void print_sandbox(struct cli *c, const Sbx__V1__Sandbox *sb)
 	}
 }
 
+struct create_call {
+	struct cli *c;
+	Sbx__V1__CreateSandboxRequest *r;
+	Sbx__V1__Sandbox *sb;
+	sbx_error e;
+	sbx_status s;
+	volatile int done;
+};
+
+static void *create_thread(void *arg)
+{
+	struct create_call *cc = arg;
+	cc->s = sbx_sandboxes_create(cc->c->client, cc->r, &cc->sb, &cc->e);
+	cc->done = 1;
+	return NULL;
+}
+
+static void draw_bar(const char *image, long long cur, long long total)
+{
+	int width = 30, filled = total > 0 ? (int)(cur * width / total) : 0;
+	char bar[64];
+	for (int i = 0; i < width; i++) {
+		bar[i] = i < filled ? '#' : ' ';
+	}
+	bar[width] = '\0';
+	fprintf(stderr, "\rpulling %s [%s] %5.1f/%.1f MB", image, bar, (double)cur / 1e6, (double)total / 1e6);
+}
+
+/* Create, drawing image pull progress on a terminal while it runs (a pull
+ * can take minutes; nothing else would show). */
+static sbx_status create_with_progress(struct cli *c, Sbx__V1__CreateSandboxRequest *r, Sbx__V1__Sandbox **sb,
+				       sbx_error *e)
+{
+	sbx_subscription *sub = NULL;
+	if (!isatty(2) || c->json || sbx_subscribe(c->client, "events.pulls.", &sub, NULL) != SBX_OK) {
+		return sbx_sandboxes_create(c->client, r, sb, e);
+	}
+	struct create_call cc = {c, r, NULL, {0}, SBX_OK, 0};
+	pthread_t th;
+	if (pthread_create(&th, NULL, create_thread, &cc) != 0) {
+		sbx_unsubscribe(sub);
+		return sbx_sandboxes_create(c->client, r, sb, e);
+	}
+	int drew = 0;
+	while (!cc.done) {
+		Sbx__V1__Event *ev = NULL;
+		if (sbx_next_event(sub, 200, &ev, NULL) != SBX_OK) {
+			continue;
+		}
+		if (ev->n_fields == 2) {
+			draw_bar(ev->subject, atoll(ev->fields[0]), atoll(ev->fields[1]));
+			drew = 1;
+		}
+		sbx_free(ev);
+	}
+	pthread_join(th, NULL);
+	if (drew) {
+		fputc('\n', stderr);
+	}
+	sbx_unsubscribe(sub);
+	*sb = cc.sb;
+	*e = cc.e;
+	return cc.s;
+}
+
 static int create(struct cli *c, int argc, char **argv)
 {
 	static const char *usage =
@@ -192,7 +259,7 @@ static int create(struct cli *c, int argc, char **argv)
 	}
 	Sbx__V1__Sandbox *sb = NULL;
 	sbx_error e;
-	if (sbx_sandboxes_create(c->client, r, &sb, &e) != SBX_OK) {
+	if (create_with_progress(c, r, &sb, &e) != SBX_OK) {
 		return cli_fail(&e);
 	}
 	if (c->json) {
@@ -345,7 +412,7 @@ static int each_ref(struct cli *c, int argc, char **argv, ref_fn fn, const char 
 }
 
 #define REF_CMD(name, fn)                                                       \
-	static int name(struct cli *c, int argc, char **argv)                     \
+	static int verb_##name(struct cli *c, int argc, char **argv)              \
 	{                                                                         \
 		return each_ref(c, argc, argv, fn, #name " ID...");                 \
 	}
@@ -429,8 +496,8 @@ int cmd_create(struct cli *c, int argc, char **argv)
 }
 
 static const struct { const char *name; cli_fn fn; } top[] = {
-	{"ls", ls}, {"get", get}, {"start", start}, {"stop", stop}, {"restart", restart},
-	{"pause", pause}, {"resume", resume}, {"rm", rm}, {"clean", clean},
+	{"ls", ls}, {"get", get}, {"start", verb_start}, {"stop", verb_stop}, {"restart", verb_restart},
+	{"pause", verb_pause}, {"resume", verb_resume}, {"rm", rm}, {"clean", clean},
 };
 
 /* Top-level sandbox verbs share one entry: argv[-1] is the verb. */

@@ -229,36 +229,98 @@ void docker_pull_progress_line(docker_pull_progress *p, const char *line, size_t
 	json_decref(j);
 }
 
-static sbx_status pull(const char *image, err_t *e)
-{
-	char *esc = curl_easy_escape(NULL, image, 0);
-	char path[1200];
-	snprintf(path, sizeof(path), "/images/create?fromImage=%s", esc ? esc : "");
-	curl_free(esc);
-	long st = 0;
-	char *body = NULL;
-	sbx_status s = call("POST", path, NULL, 600000, &st, &body, e);
-	if (s != SBX_OK) {
-		return s;
-	}
+struct pull_stream {
 	docker_pull_progress p;
-	docker_pull_progress_init(&p);
-	for (char *line = body, *nl; line != NULL && *line; line = nl ? nl + 1 : NULL) {
-		nl = strchr(line, '\n');
-		docker_pull_progress_line(&p, line, nl ? (size_t)(nl - line) : strlen(line));
+	char line[8192];
+	size_t len;
+	const sandbox_spec *spec;
+	int64_t last_ms;
+	struct buf raw; /* the body, when the engine answers with one JSON error */
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Progress lines as they arrive, reported at most every 100 ms. */
+static size_t pull_chunk(char *ptr, size_t size, size_t n, void *arg)
+{
+	struct pull_stream *ps = arg;
+	size_t total = size * n;
+	if (ps->raw.len < 65536) {
+		collect(ptr, 1, total < 65536 - ps->raw.len ? total : 65536 - ps->raw.len, &ps->raw);
 	}
-	if (st != 200 && p.error[0] == '\0') {
-		/* Refused outright: the answer is one JSON message, not progress. */
-		json_t *j = body ? json_loads(body, 0, NULL) : NULL;
-		const char *m = json_string_value(json_object_get(j, "message"));
-		snprintf(p.error, sizeof(p.error), "%s (HTTP %ld)", m ? m : "no message", st);
-		json_decref(j);
+	for (size_t i = 0; i < total; i++) {
+		if (ptr[i] == '\n' || ps->len == sizeof(ps->line) - 1) {
+			docker_pull_progress_line(&ps->p, ps->line, ps->len);
+			ps->len = 0;
+			continue;
+		}
+		ps->line[ps->len++] = ptr[i];
 	}
-	if (p.error[0] != '\0') {
-		s = err_field(e, SBX_NOT_FOUND, "image", "%s is not on this engine and pulling it failed: %s",
-			      image, p.error);
+	const sandbox_spec *s = ps->spec;
+	if (s != NULL && s->on_progress != NULL && now_ms() - ps->last_ms >= 100) {
+		ps->last_ms = now_ms();
+		s->on_progress(s->progress_arg, s->image, ps->p.current, ps->p.total);
 	}
-	free(body);
+	return total;
+}
+
+static sbx_status pull(const sandbox_spec *spec, err_t *e)
+{
+	const char *image = spec->image;
+	char sock[1024], url[1400];
+	socket_path(sock, sizeof(sock));
+	char *esc = curl_easy_escape(NULL, image, 0);
+	snprintf(url, sizeof(url), "http://docker" API "/images/create?fromImage=%s", esc ? esc : "");
+	curl_free(esc);
+	struct pull_stream *ps = calloc(1, sizeof(*ps));
+	CURL *c = curl_easy_init();
+	if (ps == NULL || c == NULL) {
+		free(ps);
+		curl_easy_cleanup(c);
+		return err_set(e, SBX_RESOURCE_EXHAUSTED, "out of memory");
+	}
+	docker_pull_progress_init(&ps->p);
+	ps->spec = spec;
+	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, sock);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_POST, 1L);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, pull_chunk);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, ps);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 1800000L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	CURLcode rc = curl_easy_perform(c);
+	long st = 0;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
+	curl_easy_cleanup(c);
+	if (ps->len > 0) {
+		docker_pull_progress_line(&ps->p, ps->line, ps->len);
+	}
+	sbx_status s = SBX_OK;
+	if (rc != CURLE_OK) {
+		s = err_set(e, SBX_UNAVAILABLE, "Docker Engine at %s: %s", sock, curl_easy_strerror(rc));
+	} else {
+		if (st != 200 && ps->p.error[0] == '\0') {
+			/* Refused outright: the answer is one JSON message, not progress. */
+			json_t *j = ps->raw.data ? json_loads(ps->raw.data, 0, NULL) : NULL;
+			const char *m = json_string_value(json_object_get(j, "message"));
+			snprintf(ps->p.error, sizeof(ps->p.error), "%s (HTTP %ld)", m ? m : "no message", st);
+			json_decref(j);
+		}
+		if (ps->p.error[0] != '\0') {
+			s = err_field(e, SBX_NOT_FOUND, "image", "%s is not on this engine and pulling it failed: %s",
+				      image, ps->p.error);
+		} else if (spec->on_progress != NULL) {
+			spec->on_progress(spec->progress_arg, image, ps->p.total, ps->p.total);
+		}
+	}
+	free(ps->raw.data);
+	free(ps);
 	return s;
 }
 
@@ -376,7 +438,7 @@ static sbx_status create_container(const sandbox_spec *s, const char *workspace,
 		if (r == SBX_OK && st == 404 && attempt == 0) {
 			/* No such image: try to pull it once. */
 			free(resp);
-			if ((r = pull(s->image, e)) != SBX_OK) {
+			if ((r = pull(s, e)) != SBX_OK) {
 				free(body);
 				return r;
 			}

@@ -1,0 +1,3 @@
+build-dev/obj/common/status.o: common/status.c \
+ client/include/sbx/status.h
+client/include/sbx/status.h:

@@ -1,0 +1,4 @@
+build-dev/obj/common/wire.o: common/wire.c common/wire.h \
+ client/include/sbx/status.h
+common/wire.h:
+client/include/sbx/status.h:

@@ -1,0 +1,2 @@
+build-dev/obj/server/daemon.o: server/daemon.c server/daemon.h
+server/daemon.h:
