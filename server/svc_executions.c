@@ -5,6 +5,7 @@
  * running executions in an in-memory table; everything else reads the
  * database. */
 #include <ctype.h>
+#include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -119,15 +120,6 @@ static int on_output(void *arg, int stream, const void *data, size_t len)
 	return 0;
 }
 
-static void on_start(void *arg, int64_t pid)
-{
-	struct run *r = arg;
-	err_t e;
-	if (r->db != NULL) {
-		executions_set_runner(r->db, r->id, pid, &e);
-	}
-}
-
 static void publish_end(struct run *r, const Sbx__V1__Execution *x)
 {
 	size_t n = protobuf_c_message_get_packed_size(&x->base);
@@ -170,7 +162,6 @@ static void *runner(void *arg)
 		.run_as_root = r->run_as_root,
 		.cancel_signal = &r->cancel_signal,
 		.on_output = on_output,
-		.on_start = on_start,
 		.arg = r,
 	};
 	exec_result res;
@@ -210,8 +201,15 @@ static void *runner(void *arg)
 	}
 	sqlite3 *db = r->db;
 	if (db != NULL) {
-		executions_finish(db, &x, &e);
-		sandboxes_touch(db, r->sandbox_id, &e);
+		/* The record and the sandbox's activity time in one commit. */
+		if (db_begin(db, &e) == SBX_OK) {
+			if (executions_finish(db, &x, &e) == SBX_OK && sandboxes_touch(db, r->sandbox_id, &e) == SBX_OK) {
+				db_commit(db, &e);
+			} else {
+				db_rollback(db);
+				executions_finish(db, &x, &e);
+			}
+		}
 		if (r->after_finish) {
 			r->after_finish(r, db, &x);
 		}
@@ -664,21 +662,46 @@ sbx_status svc_executions_cost(rpc_call *call, const ProtobufCMessage *req, Prot
 	return executions_cost(call->db, sid, owner_filter(call), out, &call->err);
 }
 
-/* A runner helper left by a daemon that died: ours if its command line is
- * "sbx-init exec". */
-static void kill_leftover(int64_t pid)
+/* Exec helpers left by a daemon that died: `sbx-init exec` processes whose
+ * parent is gone (reparented to init). They are killed with their
+ * commands; the executions are recorded as interrupted. */
+static int kill_orphaned_helpers(void)
 {
-	char path[64], buf[32] = "";
-	snprintf(path, sizeof(path), "/proc/%lld/cmdline", (long long)pid);
-	FILE *f = fopen(path, "re");
-	if (f == NULL) {
-		return;
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int n = 0;
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		if (!isdigit((unsigned char)de->d_name[0])) {
+			continue;
+		}
+		char path[64], cmd[32] = "", stat[512] = "";
+		snprintf(path, sizeof(path), "/proc/%.20s/cmdline", de->d_name);
+		FILE *f = fopen(path, "re");
+		size_t got = f ? fread(cmd, 1, sizeof(cmd) - 1, f) : 0;
+		if (f) {
+			fclose(f);
+		}
+		if (got < 13 || memcmp(cmd, "sbx-init\0exec", 13) != 0) {
+			continue;
+		}
+		snprintf(path, sizeof(path), "/proc/%.20s/stat", de->d_name);
+		f = fopen(path, "re");
+		if (f != NULL && fgets(stat, sizeof(stat), f) != NULL) {
+			char *rp = strrchr(stat, ')');
+			long ppid = -1;
+			if (rp != NULL && sscanf(rp + 2, "%*c %ld", &ppid) == 1 && ppid == 1) {
+				kill((pid_t)atol(de->d_name), SIGUSR2); /* kills its command's group */
+				n++;
+			}
+		}
+		if (f) {
+			fclose(f);
+		}
 	}
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	if (n > 13 && memcmp(buf, "sbx-init\0exec", 13) == 0) {
-		kill((pid_t)pid, SIGUSR2);
+	if (d != NULL) {
+		closedir(d);
 	}
+	return n;
 }
 
 sbx_status executions_recover(err_t *e)
@@ -687,17 +710,8 @@ sbx_status executions_recover(err_t *e)
 	if (db == NULL) {
 		return e->code;
 	}
-	sqlite3_stmt *st;
-	sbx_status s = db_prepare(db, "SELECT runner_pid FROM sandbox_executions WHERE status = 'running'"
-				      " AND runner_pid IS NOT NULL", &st, e);
-	if (s != SBX_OK) {
-		return s;
-	}
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		kill_leftover(sqlite3_column_int64(st, 0));
-	}
-	sqlite3_finalize(st);
-	s = db_exec(db, "UPDATE sandbox_executions SET status = 'interrupted',"
+	kill_orphaned_helpers();
+	sbx_status s = db_exec(db, "UPDATE sandbox_executions SET status = 'interrupted',"
 			" error = 'the daemon stopped while it ran',"
 			" finished_at = strftime('%Y-%m-%dT%H:%M:%fZ','now'), runner_pid = NULL"
 			" WHERE status IN ('running', 'queued')", e);

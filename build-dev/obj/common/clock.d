@@ -1,2 +1,0 @@
-build-dev/obj/common/clock.o: common/clock.c common/clock.h
-common/clock.h:

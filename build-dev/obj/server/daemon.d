@@ -1,2 +1,0 @@
-build-dev/obj/server/daemon.o: server/daemon.c server/daemon.h
-server/daemon.h:
