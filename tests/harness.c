@@ -113,8 +113,45 @@ int harness_stop(struct daemon *d, int sig)
 	return st;
 }
 
+/* Sandboxes outlive their daemon by design (it reattaches on restart);
+ * a test's must not outlive the test. Destroyed through the daemon while
+ * it runs, as a user would. */
+static void destroy_all_sandboxes(struct daemon *d)
+{
+	if (d->pid <= 0 || kill(d->pid, 0) != 0) {
+		return;
+	}
+	sbx_client *c = harness_client(d, NULL);
+	if (c == NULL) {
+		return;
+	}
+	Sbx__V1__PageRequest page = SBX__V1__PAGE_REQUEST__INIT;
+	page.page_size = 1000;
+	Sbx__V1__ListSandboxesRequest r = SBX__V1__LIST_SANDBOXES_REQUEST__INIT;
+	r.page = &page;
+	r.all_owners = 1;
+	Sbx__V1__ListSandboxesResponse *l = NULL;
+	if (sbx_sandboxes_list(c, &r, &l, NULL) == SBX_OK) {
+		for (size_t i = 0; i < l->n_sandboxes; i++) {
+			if (l->sandboxes[i]->status == SBX__V1__SANDBOX_STATUS__TERMINATED) {
+				continue;
+			}
+			Sbx__V1__DestroySandboxRequest dr = SBX__V1__DESTROY_SANDBOX_REQUEST__INIT;
+			dr.id = l->sandboxes[i]->id;
+			dr.force = 1;
+			Sbx__V1__Sandbox *x = NULL;
+			if (sbx_sandboxes_destroy(c, &dr, &x, NULL) == SBX_OK) {
+				sbx_free(x);
+			}
+		}
+		sbx_free(l);
+	}
+	sbx_disconnect(c);
+}
+
 void harness_cleanup(struct daemon *d)
 {
+	destroy_all_sandboxes(d);
 	harness_stop(d, SIGTERM);
 	if (d->dir[0] != '\0' && getenv("SBX_KEEP_TEST_DIRS") == NULL) {
 		char cmd[320];
