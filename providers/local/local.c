@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -499,6 +501,13 @@ static void close_pipes(struct exec_pipes *p)
 	}
 }
 
+/* Every command's environment starts here; the sandbox's and then the
+ * command's own variables override it. */
+static const char *const base_env[] = {
+	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+	"HOME=/workspace", "LANG=C.UTF-8", "TERM=dumb"};
+enum { N_BASE_ENV = sizeof(base_env) / sizeof(base_env[0]) };
+
 /* argv for `sbx-init exec`, in an array the caller frees (strings in `buf`
  * or borrowed from the request). */
 static char **helper_argv(const exec_request *r, pid_t init, const char *cwd, int status_fd,
@@ -527,10 +536,7 @@ static char **helper_argv(const exec_request *r, pid_t init, const char *cwd, in
 		v[k++] = "--cg";
 		v[k++] = procs[i];
 	}
-	static const char *const base_env[] = {
-		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-		"HOME=/workspace", "LANG=C.UTF-8", "TERM=dumb"};
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < N_BASE_ENV; i++) {
 		v[k++] = "--env";
 		v[k++] = (char *)base_env[i];
 	}
@@ -574,6 +580,114 @@ static sbx_status spawn_helper(char **argv, struct exec_pipes *p, int has_stdin,
 		return err_set(e, SBX_INTERNAL, "spawn exec helper: %s", strerror(rc));
 	}
 	return SBX_OK;
+}
+
+/* Sends `sig` to the command's process group: through the exec helper
+ * (SIGUSR2 stands for SIGKILL there), or as one byte on the init's
+ * control connection. */
+static void signal_command(pid_t helper, int ctl, int sig)
+{
+	if (helper > 0) {
+		kill(helper, sig == SIGKILL ? SIGUSR2 : sig);
+	} else if (ctl >= 0) {
+		unsigned char b = (unsigned char)sig;
+		if (send(ctl, &b, 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+			/* The command has ended; nothing to signal. */
+		}
+	}
+}
+
+/* The request for sbx-init's exec server: tagged, NUL-terminated strings
+ * ('C' working dir, 'E' environment, 'A' argument). Heap buffer, or NULL
+ * when it would exceed what the server takes. */
+static char *init_request(const exec_request *r, const char *cwd, size_t *len)
+{
+	enum { MAX_REQUEST = 64 * 1024 };
+	size_t n = strlen(cwd) + 2;
+	for (size_t i = 0; i < N_BASE_ENV; i++) {
+		n += strlen(base_env[i]) + 2;
+	}
+	for (size_t i = 0; i < r->n_sandbox_env; i++) {
+		n += strlen(r->sandbox_env[i]) + 2;
+	}
+	for (size_t i = 0; i < r->n_env; i++) {
+		n += strlen(r->env[i]) + 2;
+	}
+	for (size_t i = 0; i < r->argc; i++) {
+		n += strlen(r->argv[i]) + 2;
+	}
+	char *buf = n <= MAX_REQUEST ? malloc(n) : NULL;
+	if (buf == NULL) {
+		return NULL;
+	}
+	char *w = buf;
+#define PUT(tag, str) (w += sprintf(w, "%c%s", (tag), (str)) + 1)
+	PUT('C', cwd);
+	for (size_t i = 0; i < N_BASE_ENV; i++) {
+		PUT('E', base_env[i]);
+	}
+	for (size_t i = 0; i < r->n_sandbox_env; i++) {
+		PUT('E', r->sandbox_env[i]);
+	}
+	for (size_t i = 0; i < r->n_env; i++) {
+		PUT('E', r->env[i]);
+	}
+	for (size_t i = 0; i < r->argc; i++) {
+		PUT('A', r->argv[i]);
+	}
+#undef PUT
+	*len = (size_t)(w - buf);
+	return buf;
+}
+
+/* Asks the sandbox's init to fork the command (see sbx-init's exec
+ * server): no helper process, no namespace entry, no cgroup migration.
+ * Returns the control connection, or -1 when the init offers no socket
+ * for this user (a root command in a user sandbox, a sandbox started by an
+ * older sbx-init, a data dir path too long for a socket) or the request is
+ * over 64 KiB: the exec helper runs those. */
+static int exec_via_init(const char *id, const exec_request *r, const char *cwd, struct exec_pipes *p)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	char dir[1200];
+	sandbox_dir(id, NULL, dir, sizeof(dir));
+	int n = snprintf(a.sun_path, sizeof(a.sun_path), "%s/ctl-%d.sock", dir,
+			 r->run_as_root ? 0 : SANDBOX_UID);
+	if (n < 0 || (size_t)n >= sizeof(a.sun_path)) {
+		return -1;
+	}
+	size_t len = 0;
+	char *req = init_request(r, cwd, &len);
+	if (req == NULL) {
+		return -1;
+	}
+	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	int null_fd = r->has_stdin ? -1 : open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int fds[3] = {r->has_stdin ? p->in[0] : null_fd, p->out[1], p->err[1]};
+	union {
+		char buf[CMSG_SPACE(sizeof(fds))];
+		struct cmsghdr align;
+	} ctl;
+	memset(&ctl, 0, sizeof(ctl));
+	struct iovec iov = {req, len};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(c), fds, sizeof(fds));
+	if (s < 0 || fds[0] < 0 || connect(s, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+	    sendmsg(s, &m, MSG_NOSIGNAL) != (ssize_t)len) {
+		if (s >= 0) {
+			close(s);
+		}
+		s = -1;
+	}
+	if (null_fd >= 0) {
+		close(null_fd);
+	}
+	free(req);
+	return s;
 }
 
 /* Feeds stdin, streams stdout/stderr to the callback, enforces timeout and
@@ -631,11 +745,11 @@ static sbx_status pump(const exec_request *r, struct exec_pipes *p, pid_t helper
 		now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 		if (deadline && now >= deadline && !out->timed_out) {
 			out->timed_out = 1;
-			kill(helper, SIGUSR2); /* SIGKILL to the whole process group */
+			signal_command(helper, p->status[0], SIGKILL); /* the whole process group */
 		}
 		if (r->cancel_signal && *r->cancel_signal && !sent_signal) {
 			sent_signal = *r->cancel_signal;
-			kill(helper, sent_signal == SIGKILL ? SIGUSR2 : sent_signal);
+			signal_command(helper, p->status[0], sent_signal);
 		}
 		if (rc <= 0) {
 			continue;
@@ -662,7 +776,7 @@ static sbx_status pump(const exec_request *r, struct exec_pipes *p, pid_t helper
 				close_fd(fds[k]);
 			} else if (!stopped && r->on_output && r->on_output(r->arg, k + 1, buf, (size_t)got) != 0) {
 				stopped = 1;
-				kill(helper, SIGUSR2);
+				signal_command(helper, p->status[0], SIGKILL);
 			}
 		}
 		if (so >= 0 && (pf[so].revents & (POLLIN | POLLHUP | POLLERR))) {
@@ -692,7 +806,9 @@ static sbx_status pump(const exec_request *r, struct exec_pipes *p, pid_t helper
 	free(buf);
 	status[status_len] = '\0';
 	int st = 0;
-	waitpid(helper, &st, 0);
+	if (helper > 0) {
+		waitpid(helper, &st, 0);
+	}
 	int v;
 	if (sscanf(status, "exit %d", &v) == 1) {
 		out->exit_code = v;
@@ -704,6 +820,28 @@ static sbx_status pump(const exec_request *r, struct exec_pipes *p, pid_t helper
 			       status_len ? status : "the helper died");
 	}
 	return SBX_OK;
+}
+
+/* The exec helper: `sbx-init exec` joins the sandbox's cgroups and
+ * namespaces and forks the command there. */
+static sbx_status spawn_via_helper(const char *id, const exec_request *r, pid_t init, const char *cwd,
+				   struct exec_pipes *p, pid_t *helper, err_t *e)
+{
+	if (pipe2(p->status, O_CLOEXEC) != 0) {
+		return err_set(e, SBX_RESOURCE_EXHAUSTED, "pipe: %s", strerror(errno));
+	}
+	/* The helper's status end survives exec: dup without CLOEXEC. */
+	int status_child = fcntl(p->status[1], F_DUPFD, 3);
+	char procs[CG_MAX_PROCS_FILES][4096];
+	int n_procs = cg_procs_files(id, procs, CG_MAX_PROCS_FILES);
+	char nums[64];
+	char **argv = helper_argv(r, init, cwd, status_child, r->sandbox_env, r->n_sandbox_env, nums,
+				  procs, n_procs);
+	sbx_status st = argv ? spawn_helper(argv, p, r->has_stdin, helper, e)
+			     : err_set(e, SBX_RESOURCE_EXHAUSTED, "out of memory");
+	free(argv);
+	close(status_child);
+	return st;
 }
 
 static sbx_status local_exec(const char *id, const sandbox_handle *h, const exec_request *r,
@@ -725,27 +863,21 @@ static sbx_status local_exec(const char *id, const sandbox_handle *h, const exec
 		return err_field(e, SBX_INVALID_ARGUMENT, "argv", "empty command");
 	}
 	struct exec_pipes p = {{-1, -1}, {-1, -1}, {-1, -1}, {-1, -1}};
-	if (pipe2(p.out, O_CLOEXEC) || pipe2(p.err, O_CLOEXEC) || pipe2(p.status, O_CLOEXEC) ||
-	    (r->has_stdin && pipe2(p.in, O_CLOEXEC))) {
+	if (pipe2(p.out, O_CLOEXEC) || pipe2(p.err, O_CLOEXEC) || (r->has_stdin && pipe2(p.in, O_CLOEXEC))) {
 		close_pipes(&p);
 		return err_set(e, SBX_RESOURCE_EXHAUSTED, "pipe: %s", strerror(errno));
 	}
 	/* Big pipes: fewer wake-ups for streaming output. */
 	fcntl(p.out[0], F_SETPIPE_SZ, 1 << 20);
 	fcntl(p.err[0], F_SETPIPE_SZ, 1 << 18);
-	/* The helper's status end survives exec: dup without CLOEXEC. */
-	int status_child = fcntl(p.status[1], F_DUPFD, 3);
-	char procs[CG_MAX_PROCS_FILES][4096];
-	int n_procs = cg_procs_files(id, procs, CG_MAX_PROCS_FILES);
-	char nums[64];
 	const char *cwd = r->working_dir && r->working_dir[0] ? r->working_dir : "/workspace";
-	char **argv = helper_argv(r, init, cwd, status_child, r->sandbox_env, r->n_sandbox_env, nums,
-				  procs, n_procs);
 	pid_t helper = 0;
-	st = argv ? spawn_helper(argv, &p, r->has_stdin, &helper, e)
-		  : err_set(e, SBX_RESOURCE_EXHAUSTED, "out of memory");
-	free(argv);
-	close(status_child);
+	/* The command's verdict arrives on p.status[0]: the init's control
+	 * connection, or the helper's status pipe. */
+	p.status[0] = exec_via_init(id, r, cwd, &p);
+	if (p.status[0] < 0) {
+		st = spawn_via_helper(id, r, init, cwd, &p, &helper, e);
+	}
 	close_fd(&p.out[1]);
 	close_fd(&p.err[1]);
 	close_fd(&p.status[1]);

@@ -9,8 +9,9 @@
  *   2. brings loopback up, sets the hostname;
  *   3. drops privileges: capability bounding set, user (unless root is
  *      allowed), no_new_privs, a seccomp filter;
- *   4. reports "ok" (or the failed step) on the ready fd and then only reaps
- *      zombies and forwards termination signals.
+ *   4. reports "ok" (or the failed step) on the ready fd, then serves: reaps
+ *      zombies, forwards termination signals and runs commands sbxd asks
+ *      for on its control socket (see "exec server" below).
  *
  * usage: sbx-init SANDBOX_DIR HOSTNAME NET(none|host) UID GID READY_FD
  *                 [--vol HOST_PATH SANDBOX_PATH ro|rw]... [--image ROOTFS]
@@ -27,6 +28,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <net/if.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,8 +36,10 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -396,31 +400,293 @@ static void install_seccomp(void)
 	must(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0), "seccomp load");
 }
 
+/* ---- exec server -----------------------------------------------------
+ * The fast way into a sandbox: sbxd connects to SANDBOX_DIR/ctl-UID.sock
+ * (bound before pivot_root, so it lives on the host's filesystem, mode
+ * 0600, root's) and sends one request; init forks the command. The child
+ * is already in every namespace, cgroup, user, capability set and seccomp
+ * filter of the sandbox: no setns, no cgroup migration, no second exec.
+ *
+ * Request: one SOCK_SEQPACKET message of NUL-terminated strings, each
+ * tagged by its first byte ('C' working dir, 'E' KEY=VALUE, 'A' argument),
+ * carrying stdin, stdout and stderr as SCM_RIGHTS. Replies on the same
+ * connection: "exit N", "signal N" or "error TEXT", then close. While the
+ * command runs, each byte sbxd sends is a signal for its process group;
+ * a closed connection (sbxd died) kills the group. */
+enum { MAX_RUNS = 512, MAX_REQUEST = 64 * 1024, MAX_ENV = 300, MAX_ARGS = 4096 };
+
+struct run {
+	int conn;  /* -1: free slot */
+	pid_t pid; /* 0 until the request came and the command was forked */
+};
+static struct run runs[MAX_RUNS];
+static int control_fd = -1;
+
+static void open_control(const char *dir, unsigned uid)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	int n = snprintf(a.sun_path, sizeof(a.sun_path), "%s/ctl-%u.sock", dir, uid);
+	if (n < 0 || (size_t)n >= sizeof(a.sun_path)) {
+		return; /* too long a path: sbxd falls back to the exec helper */
+	}
+	unlink(a.sun_path);
+	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (s < 0) {
+		return;
+	}
+	if (bind(s, (struct sockaddr *)&a, sizeof(a)) != 0 || chmod(a.sun_path, 0600) != 0 ||
+	    listen(s, 64) != 0) {
+		close(s);
+		return;
+	}
+	control_fd = s;
+}
+
+static void reply(struct run *r, const char *fmt, int v, const char *text)
+{
+	char buf[256];
+	int n = text ? snprintf(buf, sizeof(buf), "error %s: %s", fmt, text) : snprintf(buf, sizeof(buf), fmt, v);
+	if (n > 0) {
+		send(r->conn, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
+	close(r->conn);
+	r->conn = -1;
+	r->pid = 0;
+}
+
+/* Adds KEY=VALUE; a later entry replaces an earlier one of the same key
+ * (base, then the sandbox's, then the command's). */
+static void env_put(char **envp, int *n, char *kv)
+{
+	size_t klen = strcspn(kv, "=");
+	int k = 0;
+	while (k < *n && !(strncmp(envp[k], kv, klen) == 0 && envp[k][klen] == '=')) {
+		k++;
+	}
+	if (k == *n) {
+		if (*n >= MAX_ENV - 1) {
+			return;
+		}
+		(*n)++;
+	}
+	envp[k] = kv;
+}
+
+/* In the forked child: becomes the command. Never returns. */
+static void become_command(int fds[3], const char *cwd, char **argv, char **envp)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	setpgid(0, 0);
+	for (int i = 0; i < 3; i++) {
+		if (dup2(fds[i], i) < 0) {
+			_exit(126);
+		}
+	}
+	if (chdir(cwd) != 0) {
+		fprintf(stderr, "sbx: cannot enter working directory %s: %s\n", cwd, strerror(errno));
+		_exit(126);
+	}
+	for (int k = 0; envp[k] != NULL; k++) {
+		if (strncmp(envp[k], "PATH=", 5) == 0) {
+			setenv("PATH", envp[k] + 5, 1);
+		}
+	}
+	execvpe(argv[0], argv, envp);
+	fprintf(stderr, "sbx: %s: %s\n", argv[0], strerror(errno));
+	_exit(errno == ENOENT ? 127 : 126);
+}
+
+static void start_run(struct run *r)
+{
+	static char req[MAX_REQUEST + 1];
+	static char *envp[MAX_ENV], *argv[MAX_ARGS + 1];
+	union {
+		char buf[CMSG_SPACE(3 * sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = {req, MAX_REQUEST};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf)};
+	ssize_t got = recvmsg(r->conn, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	if (got < 0 && (errno == EAGAIN || errno == EINTR)) {
+		return;
+	}
+	int fds[3] = {-1, -1, -1}, n_fds = 0;
+	struct cmsghdr *c = got > 0 ? CMSG_FIRSTHDR(&m) : NULL;
+	if (c != NULL && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+		n_fds = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		memcpy(fds, CMSG_DATA(c), sizeof(int) * (size_t)(n_fds < 3 ? n_fds : 3));
+	}
+	const char *cwd = "/";
+	int n_env = 0, n_args = 0;
+	for (ssize_t off = 0; got > 0 && off < got;) {
+		char *str = req + off;
+		size_t len = strnlen(str, (size_t)(got - off));
+		if ((ssize_t)(off + (ssize_t)len) >= got) {
+			break; /* not terminated: the check below refuses it */
+		}
+		if (str[0] == 'C') {
+			cwd = str + 1;
+		} else if (str[0] == 'E') {
+			env_put(envp, &n_env, str + 1);
+		} else if (str[0] == 'A' && n_args < MAX_ARGS) {
+			argv[n_args++] = str + 1;
+		}
+		off += (ssize_t)len + 1;
+	}
+	envp[n_env] = NULL;
+	argv[n_args] = NULL;
+	if (got <= 0 || (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || n_fds != 3 || n_args == 0 ||
+	    req[got - 1] != '\0') {
+		reply(r, "request", 0, got <= 0 ? "no request" : "malformed or too large");
+	} else {
+		pid_t pid = fork();
+		if (pid == 0) {
+			become_command(fds, cwd, argv, envp);
+		}
+		if (pid < 0) {
+			reply(r, "fork", 0, strerror(errno));
+		} else {
+			setpgid(pid, pid);
+			r->pid = pid;
+		}
+	}
+	for (int i = 0; i < n_fds && i < 3; i++) {
+		close(fds[i]);
+	}
+}
+
+/* A byte from sbxd while the command runs: a signal for its group. EOF:
+ * sbxd is gone, and so is the command. */
+static void control_run(struct run *r)
+{
+	unsigned char sig;
+	ssize_t got = recv(r->conn, &sig, 1, MSG_DONTWAIT);
+	if (got == 1) {
+		kill(-r->pid, sig);
+	} else if (got == 0 || (errno != EAGAIN && errno != EINTR)) {
+		kill(-r->pid, SIGKILL);
+		close(r->conn);
+		r->conn = -1;
+		r->pid = 0;
+	}
+}
+
+static void accept_runs(void)
+{
+	int c;
+	while ((c = accept4(control_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+		struct ucred cr;
+		socklen_t len = sizeof(cr);
+		struct run *free_slot = NULL;
+		for (int i = 0; i < MAX_RUNS && free_slot == NULL; i++) {
+			if (runs[i].conn < 0) {
+				free_slot = &runs[i];
+			}
+		}
+		if (free_slot == NULL || getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 || cr.uid != 0) {
+			close(c);
+			continue;
+		}
+		free_slot->conn = c;
+		free_slot->pid = 0;
+	}
+}
+
+static void reap(void)
+{
+	int st;
+	pid_t pid;
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		for (int i = 0; i < MAX_RUNS; i++) {
+			if (runs[i].conn >= 0 && runs[i].pid == pid) {
+				/* Background processes it started keep running (a dev
+				 * server started with `&`); timeouts and cancel kill the
+				 * whole group. */
+				reply(&runs[i], WIFEXITED(st) ? "exit %d" : "signal %d",
+				      WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), NULL);
+				break;
+			}
+		}
+	}
+}
+
+/* Forwards a termination signal to everything in the sandbox, then leaves:
+ * the kernel kills what remains when PID 1 exits. */
+static void shut_down(int sig)
+{
+	kill(-1, sig);
+	struct timespec ts = {2, 0};
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	while (waitpid(-1, NULL, WNOHANG) >= 0) {
+		if (sigtimedwait(&chld, NULL, &ts) < 0 && errno == EAGAIN) {
+			break;
+		}
+	}
+	_exit(0);
+}
+
 static void serve(void)
 {
+	/* Commands inherit init's dispositions: none may stay ignored from
+	 * sbxd (which ignores SIGPIPE), or `seq | head` would report EPIPE. */
+	for (int sig = 1; sig < NSIG; sig++) {
+		signal(sig, SIG_DFL);
+	}
 	sigset_t all;
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, NULL);
+	int sfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0) {
+		_exit(123);
+	}
+	for (int i = 0; i < MAX_RUNS; i++) {
+		runs[i].conn = -1;
+	}
+	static struct pollfd pf[MAX_RUNS + 2];
+	static int slot_of[MAX_RUNS + 2];
 	for (;;) {
-		siginfo_t si;
-		int sig = sigwaitinfo(&all, &si);
-		if (sig == SIGCHLD) {
-			while (waitpid(-1, NULL, WNOHANG) > 0) {
+		int n = 0;
+		pf[n++] = (struct pollfd){sfd, POLLIN, 0};
+		if (control_fd >= 0) {
+			pf[n++] = (struct pollfd){control_fd, POLLIN, 0};
+		}
+		int first_run = n;
+		for (int i = 0; i < MAX_RUNS; i++) {
+			if (runs[i].conn >= 0) {
+				slot_of[n] = i;
+				pf[n++] = (struct pollfd){runs[i].conn, POLLIN, 0};
 			}
-		} else if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT) {
-			/* Forward to everything in the sandbox, then leave: the
-			 * kernel kills what remains when PID 1 exits. */
-			kill(-1, sig);
-			struct timespec ts = {2, 0};
-			sigset_t chld;
-			sigemptyset(&chld);
-			sigaddset(&chld, SIGCHLD);
-			while (waitpid(-1, NULL, WNOHANG) >= 0) {
-				if (sigtimedwait(&chld, NULL, &ts) < 0 && errno == EAGAIN) {
-					break;
+		}
+		if (poll(pf, (nfds_t)n, -1) < 0) {
+			continue;
+		}
+		for (int k = first_run; k < n; k++) {
+			struct run *r = &runs[slot_of[k]];
+			if (!(pf[k].revents & (POLLIN | POLLHUP | POLLERR)) || r->conn != pf[k].fd) {
+				continue;
+			}
+			if (r->pid == 0) {
+				start_run(r);
+			} else {
+				control_run(r);
+			}
+		}
+		if (pf[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+				int sig = (int)si.ssi_signo;
+				if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT) {
+					shut_down(sig);
 				}
 			}
-			_exit(0);
+			reap();
+		}
+		if (control_fd >= 0 && (pf[1].revents & POLLIN)) {
+			accept_runs();
 		}
 	}
 }
@@ -482,7 +748,7 @@ static int exec_main(int argc, char **argv)
 	unsigned gid = (unsigned)strtoul(argv[4], NULL, 10);
 	const char *cwd = argv[5];
 	ready_fd = atoi(argv[6]); /* the status fd doubles as die()'s report */
-	char *envp[300];
+	char *envp[MAX_ENV];
 	int n_env = 0;
 	int i = 7;
 	for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
@@ -492,19 +758,8 @@ static int exec_main(int argc, char **argv)
 				die("join cgroup");
 			}
 			close(fd);
-		} else if (strcmp(argv[i], "--env") == 0 && i + 1 < argc && n_env < 299) {
-			/* Later entries override earlier ones with the same name:
-			 * base, then the sandbox's, then this command's. */
-			char *kv = argv[++i];
-			size_t klen = strcspn(kv, "=");
-			int k = 0;
-			while (k < n_env && !(strncmp(envp[k], kv, klen) == 0 && envp[k][klen] == '=')) {
-				k++;
-			}
-			envp[k] = kv;
-			if (k == n_env) {
-				n_env++;
-			}
+		} else if (strcmp(argv[i], "--env") == 0 && i + 1 < argc) {
+			env_put(envp, &n_env, argv[++i]);
 		} else {
 			errno = EINVAL;
 			die("arguments");
@@ -617,6 +872,7 @@ int main(int argc, char **argv)
 			die("arguments");
 		}
 	}
+	open_control(dir, uid);
 	build_root(dir, hostname, uid, gid, vols, n_vols, image);
 	must(sethostname(hostname, strlen(hostname)), "sethostname");
 	if (strcmp(net, "host") != 0) {
