@@ -698,8 +698,9 @@ static sbx_status pump(const exec_request *r, struct exec_pipes *p, pid_t helper
 	/* Reads as large as the pipe (1 MiB): a fast writer fills whole reads
 	 * and per-read costs (one chunk, one message) stay small. */
 	enum { READ_SIZE = 1 << 20 };
-	char *buf = malloc(READ_SIZE);
-	if (buf == NULL) {
+	/* Page-aligned: full reads go to the output file without a copy. */
+	char *buf = NULL;
+	if (posix_memalign((void **)&buf, 4096, READ_SIZE) != 0) {
 		return err_set(e, SBX_RESOURCE_EXHAUSTED, "out of memory");
 	}
 	char status[128] = "";
