@@ -669,7 +669,11 @@ sbx_status sbx_follow_output(sbx_client *c, const char *execution_id, int64_t fr
 	}
 	struct follower f = {c, execution_id, from_offset, on_output, arg};
 	int cancelled = 0, eof = 0, quiet = 0;
-	while (!eof) {
+	/* A short command may have ended before the subscription: what is
+	 * stored (and whether it ended) is read once now, so nobody waits for
+	 * an end event that has already gone by. */
+	s = backfill(&f, -1, &eof, err);
+	while (!eof && s == SBX_OK) {
 		if (cancel && *cancel && !cancelled) {
 			cancelled = 1;
 			Sbx__V1__CancelExecutionRequest cr = SBX__V1__CANCEL_EXECUTION_REQUEST__INIT;
