@@ -12,6 +12,7 @@ enum sbx_method_flag {
 	M_TXN = 1u << 3,
 	M_NOAUTH = 1u << 4,
 	M_SECRET_REPLY = 1u << 5,
+	M_SLOW = 1u << 6,
 };
 
 typedef struct sbx_method_info {

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
@@ -43,7 +44,8 @@ struct rpc_server {
 	nng_listener *listeners;
 	size_t n_listeners;
 	nng_tls_config *tls;
-	workq *wq;
+	workq *wq;      /* quick calls: one worker per CPU */
+	workq *slow_wq; /* M_SLOW calls: the configured worker count */
 	rpc_ctx *ctxs;
 	int n_ctxs;
 	size_t max_message;
@@ -367,6 +369,25 @@ static void ctx_recv(rpc_ctx *c)
 	}
 }
 
+/* Whether the request names an M_SLOW method: its header alone, read in
+ * nng's callback (small and bounded). Anything unreadable goes to the
+ * quick pool, which answers with the error. */
+static int is_slow(const nng_msg *m)
+{
+	const uint8_t *hb, *bb;
+	size_t hl, bl;
+	Sbx__V1__CallHeader *hdr = NULL;
+	if (wire_split(nng_msg_body((nng_msg *)m), nng_msg_len((nng_msg *)m), &hb, &hl, &bb, &bl) != 0 ||
+	    wire_unpack(&sbx__v1__call_header__descriptor, hb, hl, wire_unpack_budget(hl),
+			(ProtobufCMessage **)&hdr) != SBX_OK) {
+		return 0;
+	}
+	const sbx_method_info *mi = hdr->method ? sbx_method_find(hdr->method, strlen(hdr->method)) : NULL;
+	int slow = mi != NULL && (mi->flags & M_SLOW);
+	protobuf_c_message_free_unpacked(&hdr->base, NULL);
+	return slow;
+}
+
 static void ctx_work(void *arg)
 {
 	rpc_ctx *c = arg;
@@ -403,7 +424,7 @@ static void ctx_cb(void *arg)
 		c->state = CTX_WORK;
 		c->job.fn = ctx_work;
 		c->job.arg = c;
-		workq_push(c->srv->wq, &c->job);
+		workq_push(is_slow(c->req) ? c->srv->slow_wq : c->srv->wq, &c->job);
 		return;
 	case CTX_SEND:
 		if (rv != 0) {
@@ -523,7 +544,11 @@ sbx_status rpc_server_start(rpc_server **out, const rpc_options *opt, err_t *e)
 		st = err_set(e, SBX_INTERNAL, "rep socket: %s", nng_strerror(rv));
 	}
 	if (st == SBX_OK) {
-		st = workq_start(&s->wq, opt->workers > 0 ? opt->workers : 16, worker_exit, e);
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		st = workq_start(&s->wq, cpus < 2 ? 2 : cpus > 8 ? 8 : (int)cpus, worker_exit, e);
+	}
+	if (st == SBX_OK) {
+		st = workq_start(&s->slow_wq, opt->workers > 0 ? opt->workers : 16, worker_exit, e);
 	}
 	if (st == SBX_OK) {
 		s->n_ctxs = opt->contexts > 0 ? opt->contexts : 128;
@@ -598,6 +623,9 @@ void rpc_server_stop(rpc_server *s)
 	nng_close(s->sock);
 	if (s->wq != NULL) {
 		workq_stop(s->wq);
+	}
+	if (s->slow_wq != NULL) {
+		workq_stop(s->slow_wq);
 	}
 	for (int i = 0; i < s->n_ctxs; i++) {
 		if (s->ctxs[i].req != NULL) {

@@ -52,7 +52,8 @@ static void usage(FILE *f)
 		"  --tls-cert FILE    PEM certificate for tls+tcp:// listeners\n"
 		"  --tls-key FILE     PEM private key for tls+tcp:// listeners\n"
 		"  --max-message N    largest request in bytes (default %u)\n"
-		"  --workers N        worker threads (default 16)\n"
+		"  --workers N        worker threads for slow calls (default 16;\n"
+		"                     quick calls get one per CPU)\n"
 		"  --contexts N       requests in flight (default 128)\n"
 		"  --version, --help\n",
 		SBX_DEFAULT_MAX_MESSAGE);
