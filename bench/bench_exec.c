@@ -65,7 +65,13 @@ static double ours_exec_us(sbx_client *c, sbx_subscription *sub, const char *san
 	for (;;) {
 		Sbx__V1__Event *ev = NULL;
 		if (sbx_next_event(sub, 10000, &ev, NULL) != SBX_OK) {
-			fprintf(stderr, "bench: no end event\n");
+			/* Say what the record holds: a lost event or a stuck run. */
+			Sbx__V1__GetExecutionRequest g = SBX__V1__GET_EXECUTION_REQUEST__INIT;
+			g.id = s->execution_id;
+			Sbx__V1__Execution *x = NULL;
+			sbx_executions_get(c, &g, &x, NULL);
+			fprintf(stderr, "bench: no end event for %s (status %d, error \"%s\")\n", s->execution_id,
+				x ? (int)x->status : -1, x && x->error ? x->error : "");
 			exit(1);
 		}
 		int done = strcmp(ev->kind, "execution.finished") == 0 &&

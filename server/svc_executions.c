@@ -201,14 +201,13 @@ static void *runner(void *arg)
 	}
 	sqlite3 *db = r->db;
 	if (db != NULL) {
-		/* The record and the sandbox's activity time in one commit. */
-		if (db_begin(db, &e) == SBX_OK) {
-			if (executions_finish(db, &x, &e) == SBX_OK && sandboxes_touch(db, r->sandbox_id, &e) == SBX_OK) {
-				db_commit(db, &e);
-			} else {
-				db_rollback(db);
-				executions_finish(db, &x, &e);
-			}
+		/* The record and the sandbox's activity time in one commit; the
+		 * record alone when that cannot be had (a busy database). */
+		int done = db_begin(db, &e) == SBX_OK && executions_finish(db, &x, &e) == SBX_OK &&
+			   sandboxes_touch(db, r->sandbox_id, &e) == SBX_OK && db_commit(db, &e) == SBX_OK;
+		if (!done) {
+			db_rollback(db);
+			executions_finish(db, &x, &e);
 		}
 		if (r->after_finish) {
 			r->after_finish(r, db, &x);
