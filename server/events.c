@@ -73,7 +73,18 @@ sbx_status events_start(const char *addr, const char *boot_id, err_t *e)
 	return SBX_OK;
 }
 
-void events_publish(const char *topic, Sbx__V1__Event *ev)
+/* Appends `v` as a protobuf varint; returns the bytes written. */
+static size_t put_varint(uint8_t *out, uint64_t v)
+{
+	size_t n = 0;
+	do {
+		out[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		v >>= 7;
+	} while (v != 0);
+	return n;
+}
+
+static void publish(const char *topic, Sbx__V1__Event *ev, const ProtobufCMessage *payload)
 {
 	if (!started) {
 		return;
@@ -82,16 +93,35 @@ void events_publish(const char *topic, Sbx__V1__Event *ev)
 	ev->topic = (char *)topic;
 	ev->boot_id = boot;
 	ev->time_unix_ms = clock_wall_ms();
+	/* A message payload is packed straight into the bus message as the
+	 * Event's `payload` field (9, bytes), after the others: protobuf
+	 * leaves field order on the wire free, and output chunks are large
+	 * enough that packing them into a buffer first costs a copy of every
+	 * byte. */
+	size_t plen = payload ? protobuf_c_message_get_packed_size(payload) : 0;
+	uint8_t field_head[16];
+	size_t hlen = 0;
+	if (payload != NULL) {
+		ev->payload.data = NULL;
+		ev->payload.len = 0;
+		field_head[hlen++] = (9 << 3) | 2; /* field 9, length-delimited */
+		hlen += put_varint(field_head + hlen, plen);
+	}
 	pthread_mutex_lock(&mu);
 	struct topic_seq *t = lookup(topic, 1);
 	ev->seq = t ? ++t->seq : 0;
 	size_t n = protobuf_c_message_get_packed_size(&ev->base);
 	nng_msg *m;
-	if (nng_msg_alloc(&m, tlen + 1 + n) == 0) {
+	if (nng_msg_alloc(&m, tlen + 1 + n + hlen + plen) == 0) {
 		uint8_t *body = nng_msg_body(m);
 		memcpy(body, topic, tlen);
 		body[tlen] = 0;
-		protobuf_c_message_pack(&ev->base, body + tlen + 1);
+		uint8_t *w = body + tlen + 1;
+		w += protobuf_c_message_pack(&ev->base, w);
+		if (payload != NULL) {
+			memcpy(w, field_head, hlen);
+			protobuf_c_message_pack(payload, w + hlen);
+		}
 		/* Sending under the lock keeps the wire order equal to the
 		 * sequence order; PUB never blocks (full queues drop). */
 		if (nng_sendmsg(pub_sock, m, NNG_FLAG_NONBLOCK) != 0) {
@@ -99,6 +129,16 @@ void events_publish(const char *topic, Sbx__V1__Event *ev)
 		}
 	}
 	pthread_mutex_unlock(&mu);
+}
+
+void events_publish(const char *topic, Sbx__V1__Event *ev)
+{
+	publish(topic, ev, NULL);
+}
+
+void events_publish_message(const char *topic, Sbx__V1__Event *ev, const ProtobufCMessage *payload)
+{
+	publish(topic, ev, payload);
 }
 
 uint64_t events_next_seq(const char *topic)

@@ -15,6 +15,9 @@ sbx_status events_start(const char *addr, const char *boot_id, err_t *e);
 /* Publishes `ev` on `topic` (a delimited prefix such as "events.settings.").
  * Fills ev->topic, seq, boot_id and time. Never blocks; safe from any thread. */
 void events_publish(const char *topic, Sbx__V1__Event *ev);
+/* The same with `payload` (borrowed) packed as ev's payload bytes without
+ * an intermediate buffer; ev->payload is overwritten. */
+void events_publish_message(const char *topic, Sbx__V1__Event *ev, const ProtobufCMessage *payload);
 
 /* The sequence number the next event on `topic` will carry. */
 uint64_t events_next_seq(const char *topic);

@@ -98,22 +98,11 @@ static int on_output(void *arg, int stream, const void *data, size_t len)
 		if (r->parser_feed) {
 			r->parser_feed(r->parser, stream, p, n);
 		}
-		size_t packed = protobuf_c_message_get_packed_size(&c.base);
-		uint8_t stackbuf[4096];
-		uint8_t *buf = packed <= sizeof(stackbuf) ? stackbuf : malloc(packed);
-		if (buf != NULL) {
-			protobuf_c_message_pack(&c.base, buf);
-			Sbx__V1__Event ev = SBX__V1__EVENT__INIT;
-			ev.kind = "output";
-			ev.subject = r->id;
-			ev.payload.data = buf;
-			ev.payload.len = packed;
-			ev.payload_type = "sbx.v1.OutputChunk";
-			events_publish(r->topic, &ev);
-			if (buf != stackbuf) {
-				free(buf);
-			}
-		}
+		Sbx__V1__Event ev = SBX__V1__EVENT__INIT;
+		ev.kind = "output";
+		ev.subject = r->id;
+		ev.payload_type = "sbx.v1.OutputChunk";
+		events_publish_message(r->topic, &ev, &c.base);
 		p += n;
 		len -= n;
 	}
