@@ -148,8 +148,9 @@ static double destroy_one(sbx_client *c, const char *id)
 	r.force = 1;
 	Sbx__V1__Sandbox *sb = NULL;
 	double t0 = now_us();
-	if (sbx_sandboxes_destroy(c, &r, &sb, NULL) != SBX_OK) {
-		fprintf(stderr, "bench: destroy failed\n");
+	sbx_error e;
+	if (sbx_sandboxes_destroy(c, &r, &sb, &e) != SBX_OK) {
+		fprintf(stderr, "bench: destroy %s: %s\n", id, e.message);
 		exit(1);
 	}
 	double us = now_us() - t0;
