@@ -347,9 +347,10 @@ sbx_status cg_destroy(const char *id, err_t *e)
 			continue;
 		}
 		dir_of(id, i, dir, sizeof(dir));
-		/* rmdir fails with EBUSY while exiting tasks linger: retry. */
+		/* rmdir fails with EBUSY while exiting tasks linger: retry, for
+		 * up to 5 s (hundreds of sandboxes torn down on a busy VM). */
 		int rc = -1;
-		for (int k = 0; k < 500 && (rc = rmdir(dir)) != 0 && errno == EBUSY; k++) {
+		for (int k = 0; k < 2500 && (rc = rmdir(dir)) != 0 && errno == EBUSY; k++) {
 			struct timespec ts = {0, 2000000};
 			nanosleep(&ts, NULL);
 		}
