@@ -566,6 +566,30 @@ static void test_state_changes_are_announced(void **state)
 	destroy(id);
 }
 
+/* The CLI's list habits: `ls -q` prints ids only, one per line, and
+ * forgets a removed sandbox. */
+static void test_cli_ls_quiet(void **state)
+{
+	(void)state;
+	char id[64];
+	snprintf(id, sizeof(id), "%s", harness_sandbox(admin, "listed", 0, 0, NULL));
+	char *out = NULL, *err = NULL;
+	assert_int_equal(harness_cli(&d, NULL, &out, &err, "ls", "-q", (char *)NULL), 0);
+	char line[80];
+	snprintf(line, sizeof(line), "%s\n", id);
+	assert_non_null(strstr(out, line));
+	assert_null(strstr(out, "NAME")); /* no header */
+	free(out);
+	free(err);
+	assert_int_equal(harness_cli(&d, NULL, &out, &err, "rm", "-f", id, (char *)NULL), 0);
+	free(out);
+	free(err);
+	assert_int_equal(harness_cli(&d, NULL, &out, &err, "ls", "-q", (char *)NULL), 0);
+	assert_null(strstr(out, line));
+	free(out);
+	free(err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -578,6 +602,7 @@ int main(void)
 		cmocka_unit_test(test_image_import_and_overlay_sharing),
 		cmocka_unit_test(test_copy_in_and_out),
 		cmocka_unit_test(test_state_changes_are_announced),
+		cmocka_unit_test(test_cli_ls_quiet),
 	};
 	if (getenv("SBX_TEST_FILTER") != NULL) {
 		cmocka_set_test_filter(getenv("SBX_TEST_FILTER"));

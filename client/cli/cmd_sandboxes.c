@@ -273,12 +273,12 @@ static int create(struct cli *c, int argc, char **argv)
 
 static int ls(struct cli *c, int argc, char **argv)
 {
-	static const char *usage = "ls [-a] [--status S] [--provider P] [--label K=V] [--all-users]";
+	static const char *usage = "ls [-a] [-q] [--status S] [--provider P] [--label K=V] [--all-users]";
 	Sbx__V1__ListSandboxesRequest *r =
 		ARENA_MSG(c->arena, Sbx__V1__ListSandboxesRequest, sbx__v1__list_sandboxes_request__init);
 	Sbx__V1__PageRequest *page = ARENA_MSG(c->arena, Sbx__V1__PageRequest, sbx__v1__page_request__init);
 	r->page = page;
-	int all = 0;
+	int all = 0, quiet = 0;
 	static Sbx__V1__SandboxStatus live[] = {SBX__V1__SANDBOX_STATUS__CREATING, SBX__V1__SANDBOX_STATUS__RUNNING,
 						SBX__V1__SANDBOX_STATUS__PAUSED, SBX__V1__SANDBOX_STATUS__STOPPED,
 						SBX__V1__SANDBOX_STATUS__ERROR, SBX__V1__SANDBOX_STATUS__DEAD};
@@ -288,6 +288,8 @@ static int ls(struct cli *c, int argc, char **argv)
 		const char *a = argv[i];
 		if (strcmp(a, "-a") == 0 || strcmp(a, "--all") == 0) {
 			all = 1;
+		} else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+			quiet = 1; /* ids only, one per line, for scripts */
 		} else if (strcmp(a, "--all-users") == 0) {
 			r->all_owners = 1;
 		} else if (strcmp(a, "--status") == 0 && i + 1 < argc && n_st < 8) {
@@ -339,6 +341,10 @@ static int ls(struct cli *c, int argc, char **argv)
 		}
 		for (size_t i = 0; i < resp->n_sandboxes; i++) {
 			Sbx__V1__Sandbox *sb = resp->sandboxes[i];
+			if (quiet) {
+				printf("%s\n", sb->id);
+				continue;
+			}
 			char **row = arena_alloc(c->arena, 7 * sizeof(char *));
 			row[0] = arena_strdup(c->arena, sb->id);
 			row[1] = arena_strdup(c->arena, sb->name);
@@ -356,7 +362,9 @@ static int ls(struct cli *c, int argc, char **argv)
 		}
 		page->page_token = next;
 	}
-	cli_table(h, 7, rows, nrows);
+	if (!quiet) {
+		cli_table(h, 7, rows, nrows);
+	}
 	return 0;
 }
 
