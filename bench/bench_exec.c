@@ -163,12 +163,15 @@ static double ours_stream_mbps(sbx_client *c, const char *sandbox, long long *lo
 	return (double)cnt.bytes / secs / 1e6;
 }
 
+/* Static: cleaned up at exit even when a step exit()s. */
+static struct daemon d;
+
 int main(void)
 {
-	struct daemon d;
 	if (harness_start(&d) != 0) {
 		return 1;
 	}
+	harness_cleanup_at_exit(&d);
 	sbx_options o = {.address = d.addr, .token = d.admin_token, .timeout_ms = 60000};
 	sbx_client *c = NULL;
 	if (sbx_connect(&c, &o, NULL) != SBX_OK) {

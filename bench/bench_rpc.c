@@ -205,17 +205,20 @@ static void report(const char *name, double ours, double base, const char *unit)
 	fflush(stdout);
 }
 
+/* Static: cleaned up at exit even when a step exit()s. */
+static struct daemon d;
+
 int main(int argc, char **argv)
 {
 	/* nng is not fork-safe: the echo server runs as this binary re-executed. */
 	if (argc == 4 && strcmp(argv[1], "echo-server") == 0) {
 		run_echo_server(argv[2], (size_t)atol(argv[3]));
 	}
-	struct daemon d;
 	if (harness_start(&d) != 0) {
 		fprintf(stderr, "bench: sbxd did not start\n");
 		return 1;
 	}
+	harness_cleanup_at_exit(&d);
 	struct target ours = {.raw = 0, .addr = d.addr};
 	sbx_options o = {.address = d.addr, .token = d.admin_token};
 	if (sbx_connect(&ours.client, &o, NULL) != SBX_OK) {

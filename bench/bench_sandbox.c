@@ -158,13 +158,16 @@ static double destroy_one(sbx_client *c, const char *id)
 	return us;
 }
 
+/* Static: cleaned up at exit even when a step exit()s. */
+static struct daemon d;
+
 int main(void)
 {
-	struct daemon d;
 	if (harness_start(&d) != 0) {
 		fprintf(stderr, "bench: sbxd did not start\n");
 		return 1;
 	}
+	harness_cleanup_at_exit(&d);
 	sbx_options o = {.address = d.addr, .token = d.admin_token, .timeout_ms = 60000};
 	sbx_client *c = NULL;
 	if (sbx_connect(&c, &o, NULL) != SBX_OK) {

@@ -160,6 +160,22 @@ void harness_cleanup(struct daemon *d)
 			fprintf(stderr, "could not remove %s\n", d->dir);
 		}
 	}
+	d->dir[0] = '\0'; /* a second call does nothing */
+}
+
+static struct daemon *exit_daemon;
+
+static void cleanup_at_exit(void)
+{
+	if (exit_daemon != NULL) {
+		harness_cleanup(exit_daemon);
+	}
+}
+
+void harness_cleanup_at_exit(struct daemon *d)
+{
+	exit_daemon = d;
+	atexit(cleanup_at_exit);
 }
 
 sbx_client *harness_client(struct daemon *d, const char *token)

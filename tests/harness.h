@@ -26,6 +26,10 @@ int harness_restart(struct daemon *d);
 int harness_stop(struct daemon *d, int sig);
 /* Stops (SIGTERM) if running and removes the temp dir. */
 void harness_cleanup(struct daemon *d);
+/* For programs that exit() on failure (benchmarks): the daemon, its
+ * sandboxes and its directory are cleaned up at exit. `d` must have static
+ * storage; forked children must leave with _exit(). */
+void harness_cleanup_at_exit(struct daemon *d);
 
 /* A client with `token` (NULL: the admin token). Caller disconnects. */
 sbx_client *harness_client(struct daemon *d, const char *token);
