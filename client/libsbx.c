@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include <nng/nng.h>
@@ -43,7 +44,6 @@ struct sbx_client {
 	int timeout_ms;
 	int max_retries;
 	size_t max_message;
-	unsigned seed;
 };
 
 /* Subscriptions reuse SUB sockets: closing nng sockets often (and from
@@ -171,7 +171,6 @@ sbx_status sbx_connect(sbx_client **out, const sbx_options *opt, sbx_error *err)
 	c->timeout_ms = opt->timeout_ms > 0 ? opt->timeout_ms : DEFAULT_TIMEOUT_MS;
 	c->max_retries = opt->max_retries < 0 ? 0 : opt->max_retries ? opt->max_retries : DEFAULT_RETRIES;
 	c->max_message = opt->max_message ? opt->max_message : SBX_DEFAULT_MAX_MESSAGE;
-	c->seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)c;
 	pthread_mutex_init(&c->mu, NULL);
 
 	nng_dialer d;
@@ -252,18 +251,27 @@ void sbx_free(void *resp)
 	}
 }
 
-static void new_key(sbx_client *c, char key[40])
+/* A fresh idempotency key: 128 random bits from the kernel. (A key that
+ * repeats across calls would make the daemon refuse the second call as a
+ * different request under a used key.) */
+static void new_key(char key[40])
 {
 	static const char hex[] = "0123456789abcdef";
-	unsigned s = c->seed ^ (unsigned)clock();
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	s ^= (unsigned)ts.tv_nsec;
-	for (int i = 0; i < 32; i++) {
-		key[i] = hex[(unsigned)rand_r(&s) & 15];
+	unsigned char r[16];
+	size_t got = 0;
+	while (got < sizeof(r)) {
+		ssize_t n = getrandom(r + got, sizeof(r) - got, 0);
+		if (n > 0) {
+			got += (size_t)n;
+		} else if (errno != EINTR) {
+			abort(); /* no kernel randomness: nothing sane to fall back to */
+		}
+	}
+	for (size_t i = 0; i < sizeof(r); i++) {
+		key[2 * i] = hex[r[i] >> 4];
+		key[2 * i + 1] = hex[r[i] & 15];
 	}
 	key[32] = '\0';
-	c->seed = s;
 }
 
 static struct slot *slot_get(sbx_client *c)
@@ -429,7 +437,7 @@ sbx_status sbx_call(sbx_client *c, const char *method, const ProtobufCMessage *r
 	if (copt && copt->idempotency_key) {
 		snprintf(key, sizeof(key), "%s", copt->idempotency_key);
 	} else if ((m->flags & M_READONLY) == 0) {
-		new_key(c, key);
+		new_key(key);
 	}
 	int retryable = (m->flags & (M_IDEMPOTENT | M_READONLY)) != 0;
 	sbx_status s;
