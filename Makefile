@@ -173,7 +173,7 @@ $(B)/tests/attack: tests/attack.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O1 -static -o $@ $<
 
-$(B)/bench/%: $(B)/obj/bench/%.o $(TEST_LIB) $(LIBA)
+$(B)/bench/%: $(B)/obj/bench/%.o $(B)/obj/bench/bench.o $(TEST_LIB) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN) -o $@ $^ $(LIBA) $(LDLIBS_CLI) -lsodium -lcurl -lcmocka
 

@@ -12,35 +12,10 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "bench.h"
 #include "harness.h"
 
 #define N 25
-
-static double now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(double), cmp);
-	return v[n / 2];
-}
-
-static void report(const char *name, double ours, double base, const char *unit)
-{
-	printf("bench: %s ours=%.1f %s baseline=%.1f %s ratio=%.2f\n", name, ours, unit, base, unit,
-	       ours / base);
-	fflush(stdout);
-}
 
 static struct dockerd k;
 
@@ -106,13 +81,13 @@ static const char *CREATE_BODY =
 static double raw_create(CURL *c, char **id)
 {
 	char *body = NULL;
-	double t0 = now_us();
+	double t0 = bench_now_us();
 	api(c, "POST", "/containers/create", CREATE_BODY, &body);
 	*id = json_id(body);
 	char path[256];
 	snprintf(path, sizeof(path), "/containers/%s/start", *id);
 	api(c, "POST", path, NULL, NULL);
-	double us = now_us() - t0;
+	double us = bench_now_us() - t0;
 	free(body);
 	return us;
 }
@@ -127,7 +102,7 @@ static void raw_remove(CURL *c, const char *id)
 static double raw_exec(CURL *c, const char *cid)
 {
 	char path[256], *body = NULL;
-	double t0 = now_us();
+	double t0 = bench_now_us();
 	snprintf(path, sizeof(path), "/containers/%s/exec", cid);
 	api(c, "POST", path, "{\"AttachStdout\":true,\"AttachStderr\":true,\"Cmd\":[\"true\"]}", &body);
 	char *eid = json_id(body);
@@ -136,7 +111,7 @@ static double raw_exec(CURL *c, const char *cid)
 	api(c, "POST", path, "{\"Detach\":false,\"Tty\":false}", NULL);
 	snprintf(path, sizeof(path), "/exec/%s/json", eid);
 	api(c, "GET", path, NULL, NULL);
-	double us = now_us() - t0;
+	double us = bench_now_us() - t0;
 	free(eid);
 	return us;
 }
@@ -145,11 +120,11 @@ static double cli(const char *args)
 {
 	char cmd[1024];
 	snprintf(cmd, sizeof(cmd), "/usr/bin/docker -H unix://%s %s >/dev/null 2>&1", k.sock, args);
-	double t0 = now_us();
+	double t0 = bench_now_us();
 	if (system(cmd) != 0) {
 		fprintf(stderr, "bench: docker %s failed\n", args);
 	}
-	return now_us() - t0;
+	return bench_now_us() - t0;
 }
 
 static double ours_create(sbx_client *c, char **id)
@@ -159,12 +134,12 @@ static double ours_create(sbx_client *c, char **id)
 	r.image = "sbx-busybox";
 	Sbx__V1__Sandbox *sb = NULL;
 	sbx_error e;
-	double t0 = now_us();
+	double t0 = bench_now_us();
 	if (sbx_sandboxes_create(c, &r, &sb, &e) != SBX_OK) {
 		fprintf(stderr, "bench: create: %s\n", e.message);
 		exit(1);
 	}
-	double us = now_us() - t0;
+	double us = bench_now_us() - t0;
 	*id = strdup(sb->id);
 	sbx_free(sb);
 	return us;
@@ -188,7 +163,7 @@ static double ours_exec(sbx_client *c, sbx_subscription *sub, const char *sandbo
 	r.argv = argv;
 	r.n_argv = 1;
 	Sbx__V1__StartExecutionResponse *s = NULL;
-	double t0 = now_us();
+	double t0 = bench_now_us();
 	if (sbx_executions_start(c, &r, &s, NULL) != SBX_OK) {
 		exit(1);
 	}
@@ -203,7 +178,7 @@ static double ours_exec(sbx_client *c, sbx_subscription *sub, const char *sandbo
 			break;
 		}
 	}
-	double us = now_us() - t0;
+	double us = bench_now_us() - t0;
 	sbx_free(s);
 	return us;
 }
@@ -263,10 +238,10 @@ int main(void)
 		snprintf(args, sizeof(args), "rm -f cli%d", i);
 		cli(args);
 	}
-	double oc = median(o_create, N), ac = median(a_create, N), cc = median(c_create, N);
+	double oc = bench_percentile(o_create, N, 0.5), ac = bench_percentile(a_create, N, 0.5), cc = bench_percentile(c_create, N, 0.5);
 	printf("bench: %d creates each (create-to-running, busybox image, network none)\n", N);
-	report("docker_create_vs_cli", oc, cc, "us");
-	report("docker_create_vs_api", oc, ac, "us");
+	bench_report("docker_create_vs_cli", oc, cc, "us");
+	bench_report("docker_create_vs_api", oc, ac, "us");
 
 	/* exec `true`: the same running container for all three paths. */
 	char sandbox[64];
@@ -291,10 +266,10 @@ int main(void)
 		c_exec[i] = cli(args);
 	}
 	sbx_unsubscribe(sub);
-	double oe = median(o_exec, N), ae = median(a_exec, N), ce = median(c_exec, N);
+	double oe = bench_percentile(o_exec, N, 0.5), ae = bench_percentile(a_exec, N, 0.5), ce = bench_percentile(c_exec, N, 0.5);
 	printf("bench: %d execs of true each\n", N);
-	report("docker_exec_vs_cli", oe, ce, "us");
-	report("docker_exec_vs_api", oe, ae, "us");
+	bench_report("docker_exec_vs_cli", oe, ce, "us");
+	bench_report("docker_exec_vs_api", oe, ae, "us");
 	ours_remove(c, sandbox);
 	curl_easy_cleanup(curl);
 	sbx_disconnect(c);

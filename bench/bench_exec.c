@@ -10,41 +10,22 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "harness.h"
 
 #define N_EXEC 300
 #define STREAM_BYTES (1024LL * 1024 * 1024)
 
-static double now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static void report(const char *name, double ours, double base, const char *unit)
-{
-	printf("bench: %s ours=%.1f %s baseline=%.1f %s ratio=%.2f\n", name, ours, unit, base, unit,
-	       ours / base);
-	fflush(stdout);
-}
-
 static double raw_exec_us(void)
 {
-	double t0 = now_us();
+	double t0 = bench_now_us();
 	pid_t p = fork();
 	if (p == 0) {
 		execl("/bin/true", "true", (char *)NULL);
 		_exit(127);
 	}
 	waitpid(p, NULL, 0);
-	return now_us() - t0;
+	return bench_now_us() - t0;
 }
 
 /* Start, then wait for this execution's end event on a subscription to
@@ -57,7 +38,7 @@ static double ours_exec_us(sbx_client *c, sbx_subscription *sub, const char *san
 	r.argv = argv;
 	r.n_argv = 1;
 	Sbx__V1__StartExecutionResponse *s = NULL;
-	double t0 = now_us();
+	double t0 = bench_now_us();
 	if (sbx_executions_start(c, &r, &s, NULL) != SBX_OK) {
 		fprintf(stderr, "bench: start failed\n");
 		exit(1);
@@ -81,7 +62,7 @@ static double ours_exec_us(sbx_client *c, sbx_subscription *sub, const char *san
 			break;
 		}
 	}
-	double us = now_us() - t0;
+	double us = bench_now_us() - t0;
 	sbx_free(s);
 	return us;
 }
@@ -92,7 +73,7 @@ static double raw_pipe_mbps(void)
 	if (pipe(p) != 0) {
 		exit(1);
 	}
-	double t0 = now_us();
+	double t0 = bench_now_us();
 	pid_t pid = fork();
 	if (pid == 0) {
 		dup2(p[1], 1);
@@ -109,7 +90,7 @@ static double raw_pipe_mbps(void)
 	}
 	close(p[0]);
 	waitpid(pid, NULL, 0);
-	double s = (now_us() - t0) / 1e6;
+	double s = (bench_now_us() - t0) / 1e6;
 	if (total != STREAM_BYTES) {
 		fprintf(stderr, "bench: raw pipe read %lld bytes\n", total);
 		exit(1);
@@ -145,7 +126,7 @@ static double ours_stream_mbps(sbx_client *c, const char *sandbox, long long *lo
 	r.argv = argv;
 	r.n_argv = 4;
 	Sbx__V1__StartExecutionResponse *s = NULL;
-	double t0 = now_us();
+	double t0 = bench_now_us();
 	if (sbx_executions_start(c, &r, &s, NULL) != SBX_OK) {
 		exit(1);
 	}
@@ -156,7 +137,7 @@ static double ours_stream_mbps(sbx_client *c, const char *sandbox, long long *lo
 		fprintf(stderr, "bench: follow: %s\n", e.message);
 		exit(1);
 	}
-	double secs = (now_us() - t0) / 1e6;
+	double secs = (bench_now_us() - t0) / 1e6;
 	*lost = STREAM_BYTES - cnt.bytes + (cnt.bad ? 1 : 0);
 	sbx_free(x);
 	sbx_free(s);
@@ -206,17 +187,15 @@ int main(void)
 		raw[i] = raw_exec_us();
 	}
 	sbx_unsubscribe(sub);
-	qsort(ours, N_EXEC, sizeof(double), cmp);
-	qsort(raw, N_EXEC, sizeof(double), cmp);
 	printf("bench: %d executions of /bin/true, Start to end event\n", N_EXEC);
-	report("exec_p50", ours[N_EXEC / 2], raw[N_EXEC / 2], "us");
-	report("exec_p99", ours[N_EXEC * 99 / 100], raw[N_EXEC * 99 / 100], "us");
+	bench_report("exec_p50", bench_percentile(ours, N_EXEC, 0.5), bench_percentile(raw, N_EXEC, 0.5), "us");
+	bench_report("exec_p99", bench_percentile(ours, N_EXEC, 0.99), bench_percentile(raw, N_EXEC, 0.99), "us");
 
 	double raw_mbps = raw_pipe_mbps();
 	long long lost = 0;
 	double ours_mbps = ours_stream_mbps(c, sandbox, &lost);
 	printf("bench: 1 GiB of stdout to one subscriber, %lld bytes lost or wrong\n", lost);
-	report("stream_throughput", ours_mbps, raw_mbps, "MB/s");
+	bench_report("stream_throughput", ours_mbps, raw_mbps, "MB/s");
 	sbx_disconnect(c);
 	harness_cleanup(&d);
 	return lost == 0 ? 0 : 1;

@@ -14,18 +14,12 @@
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
 
+#include "bench.h"
 #include "harness.h"
 
 #define LATENCY_CALLS 4000
 #define TPUT_SECONDS 1.5
 #define ECHO_CONTEXTS 128
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* ---- the baseline: an async echo server, the way sbxd is built ------- */
 
@@ -139,7 +133,7 @@ static void *worker_main(void *arg)
 		nng_aio_set_timeout(aio, 5000);
 	}
 	for (;;) {
-		double t0 = now_s();
+		double t0 = bench_now_us();
 		if (w->lat == NULL && t0 >= w->until) {
 			break;
 		}
@@ -152,7 +146,7 @@ static void *worker_main(void *arg)
 			exit(1);
 		}
 		if (w->lat != NULL) {
-			w->lat[w->calls] = (now_s() - t0) * 1e6;
+			w->lat[w->calls] = bench_now_us() - t0;
 		}
 		w->calls++;
 	}
@@ -163,19 +157,12 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 static double p50_us(struct target *t)
 {
 	double *lat = malloc(LATENCY_CALLS * sizeof(double));
 	struct worker w = {.t = t, .lat = lat, .n_lat = LATENCY_CALLS};
 	worker_main(&w);
-	qsort(lat, LATENCY_CALLS, sizeof(double), cmp_double);
-	double p = lat[LATENCY_CALLS / 2];
+	double p = bench_percentile(lat, LATENCY_CALLS, 0.5);
 	free(lat);
 	return p;
 }
@@ -184,8 +171,8 @@ static double throughput(struct target *t, int clients)
 {
 	pthread_t th[64];
 	struct worker w[64];
-	double until = now_s() + TPUT_SECONDS;
-	double t0 = now_s();
+	double until = bench_now_us() + TPUT_SECONDS * 1e6;
+	double t0 = bench_now_us();
 	for (int i = 0; i < clients; i++) {
 		w[i] = (struct worker){.t = t, .until = until};
 		pthread_create(&th[i], NULL, worker_main, &w[i]);
@@ -195,14 +182,7 @@ static double throughput(struct target *t, int clients)
 		pthread_join(th[i], NULL);
 		total += w[i].calls;
 	}
-	return (double)total / (now_s() - t0);
-}
-
-static void report(const char *name, double ours, double base, const char *unit)
-{
-	printf("bench: %s ours=%.1f %s baseline=%.1f %s ratio=%.2f\n", name, ours, unit, base, unit,
-	       ours / base);
-	fflush(stdout);
+	return (double)total / ((bench_now_us() - t0) / 1e6);
 }
 
 /* Static: cleaned up at exit even when a step exit()s. */
@@ -254,14 +234,14 @@ int main(int argc, char **argv)
 	throughput(&raw, 8);
 
 	double ours_p50 = p50_us(&ours), raw_p50 = p50_us(&raw);
-	report("rpc_p50", ours_p50, raw_p50, "us");
+	bench_report("rpc_p50", ours_p50, raw_p50, "us");
 	static const int clients[] = {1, 8, 64};
 	for (size_t i = 0; i < 3; i++) {
 		double a = throughput(&ours, clients[i]);
 		double b = throughput(&raw, clients[i]);
 		char name[32];
 		snprintf(name, sizeof(name), "rpc_tput_%d", clients[i]);
-		report(name, a, b, "req/s");
+		bench_report(name, a, b, "req/s");
 	}
 	nng_close(raw.raw_sock);
 	kill(echo, SIGKILL);

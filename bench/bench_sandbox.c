@@ -10,37 +10,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "harness.h"
 
 #define N_CREATE 200
 #define N_IDLE 500
 #define NS_FLAGS (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET)
-
-static double now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double pct(double *v, int n, double p)
-{
-	qsort(v, (size_t)n, sizeof(double), cmp);
-	return v[(int)(p * (n - 1))];
-}
-
-static void report(const char *name, double ours, double base, const char *unit)
-{
-	printf("bench: %s ours=%.1f %s baseline=%.1f %s ratio=%.2f\n", name, ours, unit, base, unit,
-	       ours / base);
-	fflush(stdout);
-}
 
 static char child_stack[65536];
 static char *const true_argv[] = {"/bin/true", NULL};
@@ -55,14 +30,14 @@ static int child_exec(void *arg)
 /* The baseline: what the kernel charges for the same isolation. */
 static double raw_clone_us(void)
 {
-	double t0 = now_us();
+	double t0 = bench_now_us();
 	pid_t p = clone(child_exec, child_stack + sizeof(child_stack), NS_FLAGS | SIGCHLD, (void *)true_argv);
 	if (p < 0) {
 		perror("clone");
 		exit(1);
 	}
 	waitpid(p, NULL, 0);
-	return now_us() - t0;
+	return bench_now_us() - t0;
 }
 
 static long mem_available_kb(void)
@@ -130,12 +105,12 @@ static char *create_one(sbx_client *c, double *us)
 	Sbx__V1__CreateSandboxRequest r = SBX__V1__CREATE_SANDBOX_REQUEST__INIT;
 	Sbx__V1__Sandbox *sb = NULL;
 	sbx_error e;
-	double t0 = now_us();
+	double t0 = bench_now_us();
 	if (sbx_sandboxes_create(c, &r, &sb, &e) != SBX_OK) {
 		fprintf(stderr, "bench: create: %s\n", e.message);
 		exit(1);
 	}
-	*us = now_us() - t0;
+	*us = bench_now_us() - t0;
 	char *id = strdup(sb->id);
 	sbx_free(sb);
 	return id;
@@ -147,13 +122,13 @@ static double destroy_one(sbx_client *c, const char *id)
 	r.id = (char *)id;
 	r.force = 1;
 	Sbx__V1__Sandbox *sb = NULL;
-	double t0 = now_us();
+	double t0 = bench_now_us();
 	sbx_error e;
 	if (sbx_sandboxes_destroy(c, &r, &sb, &e) != SBX_OK) {
 		fprintf(stderr, "bench: destroy %s: %s\n", id, e.message);
 		exit(1);
 	}
-	double us = now_us() - t0;
+	double us = bench_now_us() - t0;
 	sbx_free(sb);
 	return us;
 }
@@ -190,11 +165,11 @@ int main(void)
 		free(id);
 		raw_us[i] = raw_clone_us();
 	}
-	double raw_p50 = pct(raw_us, N_CREATE, 0.5), raw_p99 = pct(raw_us, N_CREATE, 0.99);
+	double raw_p50 = bench_percentile(raw_us, N_CREATE, 0.5), raw_p99 = bench_percentile(raw_us, N_CREATE, 0.99);
 	printf("bench: %d sandboxes (host image, pid+mount+uts+ipc+net namespaces, cgroups, seccomp)\n", N_CREATE);
-	report("create_p50", pct(create_us, N_CREATE, 0.5), raw_p50, "us");
-	report("create_p99", pct(create_us, N_CREATE, 0.99), raw_p99, "us");
-	report("destroy_p50", pct(destroy_us, N_CREATE, 0.5), raw_p50, "us");
+	bench_report("create_p50", bench_percentile(create_us, N_CREATE, 0.5), raw_p50, "us");
+	bench_report("create_p99", bench_percentile(create_us, N_CREATE, 0.99), raw_p99, "us");
+	bench_report("destroy_p50", bench_percentile(destroy_us, N_CREATE, 0.5), raw_p50, "us");
 
 	/* Density: N_IDLE idle sandboxes against N_IDLE idle raw processes in
 	 * the same namespaces. */
@@ -227,7 +202,7 @@ int main(void)
 		waitpid(raw[i], NULL, 0);
 	}
 	printf("bench: %d idle sandboxes: daemon RSS %ld kB -> %ld kB\n", N_IDLE, daemon_before, daemon_after);
-	report("idle_mem_per_sandbox", ours_kb, raw_kb, "kB");
+	bench_report("idle_mem_per_sandbox", ours_kb, raw_kb, "kB");
 	sbx_disconnect(c);
 	harness_cleanup(&d);
 	return 0;
