@@ -400,6 +400,36 @@ static void install_seccomp(void)
 	must(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0), "seccomp load");
 }
 
+/* Every signal back to its default action: commands must not inherit
+ * what sbxd ignores (SIGPIPE: `seq | head` would report EPIPE). */
+static void default_signals(void)
+{
+	for (int sig = 1; sig < NSIG; sig++) {
+		signal(sig, SIG_DFL);
+	}
+}
+
+/* The last step of every command, in its own process: working dir, then
+ * exec. Never returns; exit codes as a shell's (126 cannot run, 127 not
+ * found). */
+static void exec_command(const char *cwd, char **argv, char **envp)
+{
+	if (chdir(cwd) != 0) {
+		fprintf(stderr, "sbx: cannot enter working directory %s: %s\n", cwd, strerror(errno));
+		_exit(126);
+	}
+	/* execvpe searches this process's PATH, not envp's: take the
+	 * command's (the last PATH= wins, as in the env it will see). */
+	for (int k = 0; envp[k] != NULL; k++) {
+		if (strncmp(envp[k], "PATH=", 5) == 0) {
+			setenv("PATH", envp[k] + 5, 1);
+		}
+	}
+	execvpe(argv[0], argv, envp);
+	fprintf(stderr, "sbx: %s: %s\n", argv[0], strerror(errno));
+	_exit(errno == ENOENT ? 127 : 126);
+}
+
 /* ---- exec server -----------------------------------------------------
  * The fast way into a sandbox: sbxd connects to SANDBOX_DIR/ctl-UID.sock
  * (bound before pivot_root, so it lives on the host's filesystem, mode
@@ -484,18 +514,7 @@ static void become_command(int fds[3], const char *cwd, char **argv, char **envp
 			_exit(126);
 		}
 	}
-	if (chdir(cwd) != 0) {
-		fprintf(stderr, "sbx: cannot enter working directory %s: %s\n", cwd, strerror(errno));
-		_exit(126);
-	}
-	for (int k = 0; envp[k] != NULL; k++) {
-		if (strncmp(envp[k], "PATH=", 5) == 0) {
-			setenv("PATH", envp[k] + 5, 1);
-		}
-	}
-	execvpe(argv[0], argv, envp);
-	fprintf(stderr, "sbx: %s: %s\n", argv[0], strerror(errno));
-	_exit(errno == ENOENT ? 127 : 126);
+	exec_command(cwd, argv, envp);
 }
 
 static void start_run(struct run *r)
@@ -631,11 +650,7 @@ static void shut_down(int sig)
 
 static void serve(void)
 {
-	/* Commands inherit init's dispositions: none may stay ignored from
-	 * sbxd (which ignores SIGPIPE), or `seq | head` would report EPIPE. */
-	for (int sig = 1; sig < NSIG; sig++) {
-		signal(sig, SIG_DFL);
-	}
+	default_signals(); /* commands inherit init's dispositions */
 	sigset_t all;
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, NULL);
@@ -783,27 +798,12 @@ static int exec_main(int argc, char **argv)
 	}
 	if (child == 0) {
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		for (int s = 1; s < NSIG; s++) {
-			signal(s, SIG_DFL);
-		}
+		default_signals();
 		setpgid(0, 0);
 		close(ready_fd);
 		drop_privileges(uid, gid);
 		install_seccomp();
-		if (chdir(cwd) != 0) {
-			fprintf(stderr, "sbx: cannot enter working directory %s: %s\n", cwd, strerror(errno));
-			_exit(126);
-		}
-		/* execvpe searches this process's PATH, not envp's: take the
-		 * command's (the last PATH= wins, as in the env it will see). */
-		for (int k = 0; envp[k] != NULL; k++) {
-			if (strncmp(envp[k], "PATH=", 5) == 0) {
-				setenv("PATH", envp[k] + 5, 1);
-			}
-		}
-		execvpe(cmd[0], cmd, envp);
-		fprintf(stderr, "sbx: %s: %s\n", cmd[0], strerror(errno));
-		_exit(errno == ENOENT ? 127 : 126);
+		exec_command(cwd, cmd, envp);
 	}
 	setpgid(child, child);
 	for (;;) {
