@@ -35,6 +35,7 @@ typedef struct rpc_ctx {
 	nng_aio *aio;
 	enum ctx_state state;
 	nng_msg *req;
+	Sbx__V1__CallHeader *hdr; /* req's header, read when it arrived; owned */
 	int64_t arrival_ms;
 	workq_job job;
 } rpc_ctx;
@@ -203,13 +204,15 @@ static sbx_status pack_response(rpc_server *s, rpc_call *call, int mid,
 	return SBX_OK;
 }
 
-static nng_msg *handle(rpc_server *s, const uint8_t *buf, size_t len, int64_t arrival_ms)
+/* Serves one request. `hdr` is its header if already unpacked (taken
+ * over), or NULL. */
+static nng_msg *handle(rpc_server *s, const uint8_t *buf, size_t len, int64_t arrival_ms,
+		       Sbx__V1__CallHeader *hdr)
 {
 	rpc_call call;
 	memset(&call, 0, sizeof(call));
 	const uint8_t *hb, *bb;
 	size_t hl, bl;
-	Sbx__V1__CallHeader *hdr = NULL;
 	ProtobufCMessage *req = NULL;
 	ProtobufCMessage *resp = NULL;
 	uint8_t *out = NULL;
@@ -220,6 +223,9 @@ static nng_msg *handle(rpc_server *s, const uint8_t *buf, size_t len, int64_t ar
 	sbx_status st;
 
 	if (worker_arena == NULL && (worker_arena = arena_new(ARENA_CAP)) == NULL) {
+		if (hdr != NULL) {
+			protobuf_c_message_free_unpacked(&hdr->base, NULL);
+		}
 		return NULL;
 	}
 	call.arena = worker_arena;
@@ -228,8 +234,9 @@ static nng_msg *handle(rpc_server *s, const uint8_t *buf, size_t len, int64_t ar
 		st = RPC_FAIL(&call, SBX_INVALID_ARGUMENT, "malformed request envelope");
 		goto done;
 	}
-	st = wire_unpack(&sbx__v1__call_header__descriptor, hb, hl, wire_unpack_budget(hl),
-			 (ProtobufCMessage **)&hdr);
+	st = hdr != NULL ? SBX_OK
+			 : wire_unpack(&sbx__v1__call_header__descriptor, hb, hl, wire_unpack_budget(hl),
+				       (ProtobufCMessage **)&hdr);
 	if (st != SBX_OK) {
 		RPC_FAIL(&call, st, "malformed call header");
 		goto done;
@@ -369,23 +376,27 @@ static void ctx_recv(rpc_ctx *c)
 	}
 }
 
-/* Whether the request names an M_SLOW method: its header alone, read in
- * nng's callback (small and bounded). Anything unreadable goes to the
- * quick pool, which answers with the error. */
-static int is_slow(const nng_msg *m)
+/* The request's header, unpacked in nng's callback (small and bounded) to
+ * pick the pool; handle() takes it over. NULL when unreadable: the quick
+ * pool then answers with the error. */
+static Sbx__V1__CallHeader *peek_header(nng_msg *m)
 {
 	const uint8_t *hb, *bb;
 	size_t hl, bl;
 	Sbx__V1__CallHeader *hdr = NULL;
-	if (wire_split(nng_msg_body((nng_msg *)m), nng_msg_len((nng_msg *)m), &hb, &hl, &bb, &bl) != 0 ||
+	if (wire_split(nng_msg_body(m), nng_msg_len(m), &hb, &hl, &bb, &bl) != 0 ||
 	    wire_unpack(&sbx__v1__call_header__descriptor, hb, hl, wire_unpack_budget(hl),
 			(ProtobufCMessage **)&hdr) != SBX_OK) {
-		return 0;
+		return NULL;
 	}
-	const sbx_method_info *mi = hdr->method ? sbx_method_find(hdr->method, strlen(hdr->method)) : NULL;
-	int slow = mi != NULL && (mi->flags & M_SLOW);
-	protobuf_c_message_free_unpacked(&hdr->base, NULL);
-	return slow;
+	return hdr;
+}
+
+static int is_slow(const Sbx__V1__CallHeader *hdr)
+{
+	const sbx_method_info *mi =
+		hdr != NULL && hdr->method ? sbx_method_find(hdr->method, strlen(hdr->method)) : NULL;
+	return mi != NULL && (mi->flags & M_SLOW);
 }
 
 static void ctx_work(void *arg)
@@ -393,7 +404,9 @@ static void ctx_work(void *arg)
 	rpc_ctx *c = arg;
 	nng_msg *req = c->req;
 	c->req = NULL;
-	nng_msg *rep = handle(c->srv, nng_msg_body(req), nng_msg_len(req), c->arrival_ms);
+	Sbx__V1__CallHeader *hdr = c->hdr;
+	c->hdr = NULL;
+	nng_msg *rep = handle(c->srv, nng_msg_body(req), nng_msg_len(req), c->arrival_ms, hdr);
 	nng_msg_free(req);
 	if (rep == NULL) {
 		/* Out of memory for the reply: the client times out. */
@@ -424,7 +437,8 @@ static void ctx_cb(void *arg)
 		c->state = CTX_WORK;
 		c->job.fn = ctx_work;
 		c->job.arg = c;
-		workq_push(is_slow(c->req) ? c->srv->slow_wq : c->srv->wq, &c->job);
+		c->hdr = peek_header(c->req);
+		workq_push(is_slow(c->hdr) ? c->srv->slow_wq : c->srv->wq, &c->job);
 		return;
 	case CTX_SEND:
 		if (rv != 0) {
@@ -630,6 +644,9 @@ void rpc_server_stop(rpc_server *s)
 	for (int i = 0; i < s->n_ctxs; i++) {
 		if (s->ctxs[i].req != NULL) {
 			nng_msg_free(s->ctxs[i].req);
+		}
+		if (s->ctxs[i].hdr != NULL) {
+			protobuf_c_message_free_unpacked(&s->ctxs[i].hdr->base, NULL);
 		}
 		nng_aio_free(s->ctxs[i].aio);
 	}
