@@ -33,6 +33,7 @@ static char base_dir[1024];  /* <data>/sandboxes */
 static char images_dir[1024]; /* <data>/images */
 static err_t init_error;     /* why the provider cannot work here, if it cannot */
 static char init_path[PATH_MAX + 64]; /* the sbx-init binary */
+static int dev_null = -1;            /* init's stdio, stdin of commands without one */
 
 static sbx_status find_init(err_t *e)
 {
@@ -75,6 +76,8 @@ static sbx_status local_init(const char *data_dir, err_t *e)
 			    "the local provider needs sbxd to run as root (namespaces, cgroups)");
 	} else if (mkdir(base_dir, 0711) != 0 && errno != EEXIST) {
 		s = err_set(ie, SBX_INTERNAL, "mkdir %s: %s", base_dir, strerror(errno));
+	} else if (dev_null < 0 && (dev_null = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
+		s = err_set(ie, SBX_INTERNAL, "/dev/null: %s", strerror(errno));
 	} else if ((s = find_init(ie)) == SBX_OK) {
 		s = cg_init(ie);
 	}
@@ -214,15 +217,14 @@ static sbx_status spawn_init(const sandbox_spec *s, sandbox_handle *h, err_t *e)
 	struct child_args *a = calloc(1, sizeof(*a));
 	char *stack = malloc(CHILD_STACK);
 	int init_fd = open(init_path, O_PATH | O_CLOEXEC);
-	int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	sbx_status st = SBX_OK;
-	if (a == NULL || stack == NULL || child_ready < 0 || init_fd < 0 || null_fd < 0) {
+	if (a == NULL || stack == NULL || child_ready < 0 || init_fd < 0) {
 		st = err_set(e, SBX_RESOURCE_EXHAUSTED, "cannot prepare sandbox process: %s", strerror(errno));
 		goto out;
 	}
 	a->n_procs = cg_procs_files(s->id, a->procs, CG_MAX_PROCS_FILES);
 	a->init_fd = init_fd;
-	a->null_fd = null_fd;
+	a->null_fd = dev_null;
 	snprintf(uid, sizeof(uid), "%d", s->run_as_root ? 0 : SANDBOX_UID);
 	snprintf(gid, sizeof(gid), "%d", s->run_as_root ? 0 : SANDBOX_GID);
 	snprintf(fdbuf, sizeof(fdbuf), "%d", child_ready);
@@ -299,9 +301,6 @@ out:
 	}
 	if (init_fd >= 0) {
 		close(init_fd);
-	}
-	if (null_fd >= 0) {
-		close(null_fd);
 	}
 	free(stack);
 	if (a != NULL) {
@@ -561,8 +560,7 @@ static sbx_status spawn_helper(char **argv, struct exec_pipes *p, int has_stdin,
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
-	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	posix_spawn_file_actions_adddup2(&fa, has_stdin ? p->in[0] : null_fd, 0);
+	posix_spawn_file_actions_adddup2(&fa, has_stdin ? p->in[0] : dev_null, 0);
 	posix_spawn_file_actions_adddup2(&fa, p->out[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, p->err[1], 2);
 	posix_spawnattr_t at;
@@ -575,7 +573,6 @@ static sbx_status spawn_helper(char **argv, struct exec_pipes *p, int has_stdin,
 	int rc = posix_spawn(pid, init_path, &fa, &at, argv, envp);
 	posix_spawnattr_destroy(&at);
 	posix_spawn_file_actions_destroy(&fa);
-	close(null_fd);
 	if (rc != 0) {
 		return err_set(e, SBX_INTERNAL, "spawn exec helper: %s", strerror(rc));
 	}
@@ -662,8 +659,7 @@ static int exec_via_init(const char *id, const exec_request *r, const char *cwd,
 		return -1;
 	}
 	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	int null_fd = r->has_stdin ? -1 : open("/dev/null", O_RDONLY | O_CLOEXEC);
-	int fds[3] = {r->has_stdin ? p->in[0] : null_fd, p->out[1], p->err[1]};
+	int fds[3] = {r->has_stdin ? p->in[0] : dev_null, p->out[1], p->err[1]};
 	union {
 		char buf[CMSG_SPACE(sizeof(fds))];
 		struct cmsghdr align;
@@ -682,9 +678,6 @@ static int exec_via_init(const char *id, const exec_request *r, const char *cwd,
 			close(s);
 		}
 		s = -1;
-	}
-	if (null_fd >= 0) {
-		close(null_fd);
 	}
 	free(req);
 	return s;
