@@ -195,3 +195,10 @@ void db_bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
 		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
 	}
 }
+
+sbx_status db_step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, err_t *e)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? SBX_OK : db_error(db, rc, what, e);
+}

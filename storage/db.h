@@ -45,6 +45,9 @@ void db_rollback(sqlite3 *db);
 
 /* Prepares `sql`; on failure fills `e`. */
 sbx_status db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, err_t *e);
+/* Runs a statement that returns no rows and finalizes it; `what` names
+ * the table in the error. */
+sbx_status db_step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, err_t *e);
 
 /* Text of column `i`, "" for NULL (never NULL). */
 const char *db_text(sqlite3_stmt *st, int i);

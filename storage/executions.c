@@ -27,24 +27,12 @@ static const char *const status_names[] = {
 
 const char *execution_status_name(Sbx__V1__ExecutionStatus s)
 {
-	return (size_t)s < N_STATUS && status_names[s] ? status_names[s] : "unknown";
+	return rowmap_enum_name(status_names, N_STATUS, (int)s);
 }
 
 Sbx__V1__ExecutionStatus execution_status_parse(const char *s)
 {
-	for (size_t i = 1; i < N_STATUS; i++) {
-		if (strcmp(status_names[i], s) == 0) {
-			return (Sbx__V1__ExecutionStatus)i;
-		}
-	}
-	return SBX__V1__EXECUTION_STATUS__EXECUTION_STATUS_UNSPECIFIED;
-}
-
-static sbx_status step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, err_t *e)
-{
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? SBX_OK : db_error(db, rc, what, e);
+	return (Sbx__V1__ExecutionStatus)rowmap_enum_value(status_names, N_STATUS, s);
 }
 
 sbx_status executions_insert(sqlite3 *db, const Sbx__V1__Execution *x, const char *owner_id,
@@ -75,7 +63,7 @@ sbx_status executions_insert(sqlite3 *db, const Sbx__V1__Execution *x, const cha
 	db_bind_text_or_null(st, 8, x->model);
 	db_bind_text_or_null(st, 9, x->output_location);
 	free(aj);
-	return step_done(db, st, "sandbox_executions", e);
+	return db_step_done(db, st, "sandbox_executions", e);
 }
 
 sbx_status executions_finish(sqlite3 *db, const Sbx__V1__Execution *x, err_t *e)
@@ -112,7 +100,7 @@ sbx_status executions_finish(sqlite3 *db, const Sbx__V1__Execution *x, err_t *e)
 	sqlite3_bind_int(st, 13, u && u->tokens_known ? 1 : 0);
 	sqlite3_bind_double(st, 14, u ? u->cost_usd : 0);
 	db_bind_text_or_null(st, 15, u ? u->cost_source : NULL);
-	return step_done(db, st, "sandbox_executions", e);
+	return db_step_done(db, st, "sandbox_executions", e);
 }
 
 sbx_status executions_set_runner(sqlite3 *db, const char *id, int64_t pid, err_t *e)
@@ -124,7 +112,7 @@ sbx_status executions_set_runner(sqlite3 *db, const char *id, int64_t pid, err_t
 	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, pid);
-	return step_done(db, st, "sandbox_executions", e);
+	return db_step_done(db, st, "sandbox_executions", e);
 }
 
 #define EXEC_SELECT                                                                           \

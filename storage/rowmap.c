@@ -242,3 +242,18 @@ char *rowmap_map_to_json(const ProtobufCMessage *msg, const char *field)
 	json_decref(obj);
 	return s;
 }
+
+const char *rowmap_enum_name(const char *const *names, size_t n, int v)
+{
+	return v >= 0 && (size_t)v < n && names[v] != NULL ? names[v] : "unknown";
+}
+
+int rowmap_enum_value(const char *const *names, size_t n, const char *text)
+{
+	for (size_t i = 1; i < n; i++) {
+		if (names[i] != NULL && strcmp(names[i], text) == 0) {
+			return (int)i;
+		}
+	}
+	return 0;
+}

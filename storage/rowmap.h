@@ -13,6 +13,12 @@
 
 /* Fills the fields of `msg` named like the current row's columns. Strings and
  * arrays are allocated in `a`. NULL columns leave the field at its default. */
+/* A proto enum stored as text: names[v] is value v's column text (NULL
+ * for values without one). Unknown values read "unknown"; unknown text
+ * parses to 0 (the enum's UNSPECIFIED). */
+const char *rowmap_enum_name(const char *const *names, size_t n, int v);
+int rowmap_enum_value(const char *const *names, size_t n, const char *text);
+
 sbx_status rowmap_read(sqlite3_stmt *st, ProtobufCMessage *msg, arena *a, err_t *e);
 
 /* Binds field `f` of `msg` to parameter `i`. With `zero_is_null`, 0 and ""

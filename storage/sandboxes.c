@@ -27,24 +27,12 @@ static const char *const status_names[] = {
 
 const char *sandbox_status_name(Sbx__V1__SandboxStatus s)
 {
-	return (size_t)s < N_STATUS && status_names[s] ? status_names[s] : "unknown";
+	return rowmap_enum_name(status_names, N_STATUS, (int)s);
 }
 
 Sbx__V1__SandboxStatus sandbox_status_parse(const char *s)
 {
-	for (size_t i = 1; i < N_STATUS; i++) {
-		if (status_names[i] && strcmp(status_names[i], s) == 0) {
-			return (Sbx__V1__SandboxStatus)i;
-		}
-	}
-	return SBX__V1__SANDBOX_STATUS__SANDBOX_STATUS_UNSPECIFIED;
-}
-
-static sbx_status step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, err_t *e)
-{
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? SBX_OK : db_error(db, rc, what, e);
+	return (Sbx__V1__SandboxStatus)rowmap_enum_value(status_names, N_STATUS, s);
 }
 
 static sbx_status insert_env(sqlite3 *db, const char *id, const char *k, const char *v, err_t *e)
@@ -60,7 +48,7 @@ static sbx_status insert_env(sqlite3 *db, const char *id, const char *k, const c
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, k, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, v, -1, SQLITE_STATIC);
-	return step_done(db, st, "sandbox_env_vars", e);
+	return db_step_done(db, st, "sandbox_env_vars", e);
 }
 
 sbx_status sandboxes_add_volume(sqlite3 *db, const char *id, const Sbx__V1__Volume *v, err_t *e)
@@ -77,7 +65,7 @@ sbx_status sandboxes_add_volume(sqlite3 *db, const char *id, const Sbx__V1__Volu
 	sqlite3_bind_text(st, 2, v->host_path, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, v->container_path, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 4, v->read_only ? 1 : 0);
-	s = step_done(db, st, "sandbox_volumes", e);
+	s = db_step_done(db, st, "sandbox_volumes", e);
 	if (s == SBX_ALREADY_EXISTS) {
 		return err_field(e, SBX_ALREADY_EXISTS, "volume.container_path",
 				 "%s is already mounted", v->container_path);
@@ -116,7 +104,7 @@ sbx_status sandboxes_insert(sqlite3 *db, const Sbx__V1__Sandbox *sb, const char 
 	sqlite3_bind_text(st, 12, sb->network_mode, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 13, sb->ttl_seconds);
 	free(labels);
-	s = step_done(db, st, "sandboxes", e);
+	s = db_step_done(db, st, "sandboxes", e);
 	if (s == SBX_ALREADY_EXISTS) {
 		return err_field(e, SBX_ALREADY_EXISTS, "name", "a sandbox named \"%s\" already exists",
 				 sb->name);
@@ -352,7 +340,7 @@ sbx_status sandboxes_set_status(sqlite3 *db, const char *id, Sbx__V1__SandboxSta
 		sqlite3_bind_text(st, 4, h->ref, -1, SQLITE_STATIC);
 		db_bind_text_or_null(st, 5, h->state);
 	}
-	return step_done(db, st, "sandboxes", e);
+	return db_step_done(db, st, "sandboxes", e);
 }
 
 sbx_status sandboxes_delete(sqlite3 *db, const char *id, err_t *e)
@@ -363,7 +351,7 @@ sbx_status sandboxes_delete(sqlite3 *db, const char *id, err_t *e)
 		return s;
 	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	return step_done(db, st, "sandboxes", e);
+	return db_step_done(db, st, "sandboxes", e);
 }
 
 sbx_status sandboxes_count_live(sqlite3 *db, int cloud, int *out, err_t *e)
@@ -420,7 +408,7 @@ sbx_status sandboxes_set_env(sqlite3 *db, const char *id, char *const *keys,
 		if (s == SBX_OK) {
 			sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 			sqlite3_bind_text(st, 2, unset[i], -1, SQLITE_STATIC);
-			s = step_done(db, st, "sandbox_env_vars", e);
+			s = db_step_done(db, st, "sandbox_env_vars", e);
 		}
 	}
 	return s;
@@ -438,7 +426,7 @@ sbx_status sandboxes_remove_volume(sqlite3 *db, const char *id, const char *cont
 	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, container_path, -1, SQLITE_STATIC);
-	return step_done(db, st, "sandbox_volumes", e);
+	return db_step_done(db, st, "sandbox_volumes", e);
 }
 
 sbx_status sandboxes_touch(sqlite3 *db, const char *id, err_t *e)
@@ -452,7 +440,7 @@ sbx_status sandboxes_touch(sqlite3 *db, const char *id, err_t *e)
 		return s;
 	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	return step_done(db, st, "sandboxes", e);
+	return db_step_done(db, st, "sandboxes", e);
 }
 
 /* ---- templates --------------------------------------------------------- */
@@ -503,7 +491,7 @@ sbx_status templates_insert(sqlite3 *db, const Sbx__V1__Template *t, const char 
 	free(env);
 	free(labels);
 	free(cj);
-	s = step_done(db, st, "templates", e);
+	s = db_step_done(db, st, "templates", e);
 	if (s == SBX_ALREADY_EXISTS) {
 		return err_field(e, s, "name", "a template named \"%s\" already exists", t->name);
 	}
@@ -599,7 +587,7 @@ sbx_status templates_delete(sqlite3 *db, const char *name, const char *owner_id,
 	}
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, owner_id, -1, SQLITE_STATIC);
-	s = step_done(db, st, "templates", e);
+	s = db_step_done(db, st, "templates", e);
 	if (s == SBX_OK && sqlite3_changes(db) == 0) {
 		return err_field(e, SBX_NOT_FOUND, "name", "no template \"%.128s\" of yours", name);
 	}
@@ -640,5 +628,5 @@ sbx_status sandboxes_add_token_cost(sqlite3 *db, const char *id, double cost, er
 	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_double(st, 2, cost);
-	return step_done(db, st, "sandboxes", e);
+	return db_step_done(db, st, "sandboxes", e);
 }
