@@ -770,42 +770,40 @@ static sbx_status do_restart(rpc_call *call, Sbx__V1__Sandbox *sb, sandbox_handl
 	return s;
 }
 
+/* Pause and resume: the same move between running and paused, one way
+ * or the other. */
+static sbx_status move_paused(rpc_call *call, Sbx__V1__Sandbox *sb, sandbox_handle *h,
+			      const provider_ops *p, int pause)
+{
+	Sbx__V1__SandboxStatus from = pause ? SBX__V1__SANDBOX_STATUS__RUNNING : SBX__V1__SANDBOX_STATUS__PAUSED;
+	Sbx__V1__SandboxStatus to = pause ? SBX__V1__SANDBOX_STATUS__PAUSED : SBX__V1__SANDBOX_STATUS__RUNNING;
+	if (sb->status == to) {
+		return SBX_OK;
+	}
+	if (sb->status != from) {
+		return RPC_FAIL(call, SBX_FAILED_PRECONDITION, "sandbox %s is %s, not %s", sb->id,
+				sandbox_status_name(sb->status), sandbox_status_name(from));
+	}
+	sbx_status (*op)(const char *, sandbox_handle *, err_t *) = pause ? p->pause : p->resume;
+	if (op == NULL) {
+		return provider_unimplemented(p, pause ? "pause" : "resume", &call->err);
+	}
+	sbx_status s = op(sb->id, h, &call->err);
+	return s == SBX_OK ? set_status(call, sb, to, NULL, NULL, pause ? "sandbox.paused" : "sandbox.running") : s;
+}
+
 static sbx_status do_pause(rpc_call *call, Sbx__V1__Sandbox *sb, sandbox_handle *h,
 			   const provider_ops *p, const void *arg)
 {
 	(void)arg;
-	if (sb->status == SBX__V1__SANDBOX_STATUS__PAUSED) {
-		return SBX_OK;
-	}
-	if (sb->status != SBX__V1__SANDBOX_STATUS__RUNNING) {
-		return RPC_FAIL(call, SBX_FAILED_PRECONDITION, "sandbox %s is %s, not running", sb->id,
-				sandbox_status_name(sb->status));
-	}
-	if (p->pause == NULL) {
-		return provider_unimplemented(p, "pause", &call->err);
-	}
-	sbx_status s = p->pause(sb->id, h, &call->err);
-	return s == SBX_OK ? set_status(call, sb, SBX__V1__SANDBOX_STATUS__PAUSED, NULL, NULL, "sandbox.paused")
-			   : s;
+	return move_paused(call, sb, h, p, 1);
 }
 
 static sbx_status do_resume(rpc_call *call, Sbx__V1__Sandbox *sb, sandbox_handle *h,
 			    const provider_ops *p, const void *arg)
 {
 	(void)arg;
-	if (sb->status == SBX__V1__SANDBOX_STATUS__RUNNING) {
-		return SBX_OK;
-	}
-	if (sb->status != SBX__V1__SANDBOX_STATUS__PAUSED) {
-		return RPC_FAIL(call, SBX_FAILED_PRECONDITION, "sandbox %s is %s, not paused", sb->id,
-				sandbox_status_name(sb->status));
-	}
-	if (p->resume == NULL) {
-		return provider_unimplemented(p, "resume", &call->err);
-	}
-	sbx_status s = p->resume(sb->id, h, &call->err);
-	return s == SBX_OK ? set_status(call, sb, SBX__V1__SANDBOX_STATUS__RUNNING, NULL, NULL, "sandbox.running")
-			   : s;
+	return move_paused(call, sb, h, p, 0);
 }
 
 static sbx_status do_destroy(rpc_call *call, Sbx__V1__Sandbox *sb, sandbox_handle *h,
