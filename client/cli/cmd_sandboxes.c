@@ -430,6 +430,35 @@ REF_CMD(restart, sbx_sandboxes_restart)
 REF_CMD(pause, sbx_sandboxes_pause)
 REF_CMD(resume, sbx_sandboxes_resume)
 
+/* Runs `one` on each name, printing each name done (docker's rm habit)
+ * and going on past failures; the exit code is 1 if any failed. */
+typedef sbx_status (*name_op)(struct cli *c, const char *name, const void *arg, sbx_error *e);
+
+static int each_name(struct cli *c, char **names, int n, name_op one, const void *arg)
+{
+	int rc = 0;
+	for (int i = 0; i < n; i++) {
+		sbx_error e;
+		if (one(c, names[i], arg, &e) != SBX_OK) {
+			rc = cli_fail(&e);
+		} else {
+			printf("%s\n", names[i]);
+		}
+	}
+	return rc;
+}
+
+static sbx_status destroy_one(struct cli *c, const char *id, const void *force, sbx_error *e)
+{
+	Sbx__V1__DestroySandboxRequest r = SBX__V1__DESTROY_SANDBOX_REQUEST__INIT;
+	r.id = (char *)id;
+	r.force = *(const int *)force;
+	Sbx__V1__Sandbox *sb = NULL;
+	sbx_status s = sbx_sandboxes_destroy(c->client, &r, &sb, e);
+	sbx_free(sb);
+	return s;
+}
+
 static int rm(struct cli *c, int argc, char **argv)
 {
 	int force = 0, first = 1;
@@ -443,21 +472,7 @@ static int rm(struct cli *c, int argc, char **argv)
 	if (cli_connect(c)) {
 		return 1;
 	}
-	int rc = 0;
-	for (int i = first; i < argc; i++) {
-		Sbx__V1__DestroySandboxRequest r = SBX__V1__DESTROY_SANDBOX_REQUEST__INIT;
-		r.id = argv[i];
-		r.force = force;
-		Sbx__V1__Sandbox *sb = NULL;
-		sbx_error e;
-		if (sbx_sandboxes_destroy(c->client, &r, &sb, &e) != SBX_OK) {
-			rc = cli_fail(&e);
-			continue;
-		}
-		printf("%s\n", argv[i]);
-		sbx_free(sb);
-	}
-	return rc;
+	return each_name(c, argv + first, argc - first, destroy_one, &force);
 }
 
 static int clean(struct cli *c, int argc, char **argv)
@@ -652,6 +667,17 @@ static int tget(struct cli *c, int argc, char **argv)
 	return 0;
 }
 
+static sbx_status template_delete_one(struct cli *c, const char *name, const void *arg, sbx_error *e)
+{
+	(void)arg;
+	Sbx__V1__TemplateRef r = SBX__V1__TEMPLATE_REF__INIT;
+	r.name = (char *)name;
+	Sbx__V1__Empty *out = NULL;
+	sbx_status s = sbx_templates_delete(c->client, &r, &out, e);
+	sbx_free(out);
+	return s;
+}
+
 static int trm(struct cli *c, int argc, char **argv)
 {
 	if (argc < 2) {
@@ -660,20 +686,7 @@ static int trm(struct cli *c, int argc, char **argv)
 	if (cli_connect(c)) {
 		return 1;
 	}
-	int rc = 0;
-	for (int i = 1; i < argc; i++) {
-		Sbx__V1__TemplateRef r = SBX__V1__TEMPLATE_REF__INIT;
-		r.name = argv[i];
-		Sbx__V1__Empty *out = NULL;
-		sbx_error e;
-		if (sbx_templates_delete(c->client, &r, &out, &e) != SBX_OK) {
-			rc = cli_fail(&e);
-			continue;
-		}
-		printf("%s\n", argv[i]);
-		sbx_free(out);
-	}
-	return rc;
+	return each_name(c, argv + 1, argc - 1, template_delete_one, NULL);
 }
 
 static const struct cli_command tcmds[] = {
@@ -765,6 +778,17 @@ static int ils(struct cli *c, int argc, char **argv)
 	return 0;
 }
 
+static sbx_status image_delete_one(struct cli *c, const char *name, const void *arg, sbx_error *e)
+{
+	(void)arg;
+	Sbx__V1__ImageRef r = SBX__V1__IMAGE_REF__INIT;
+	r.name = (char *)name;
+	Sbx__V1__Empty *out = NULL;
+	sbx_status s = sbx_images_delete(c->client, &r, &out, e);
+	sbx_free(out);
+	return s;
+}
+
 static int irm(struct cli *c, int argc, char **argv)
 {
 	if (argc < 2) {
@@ -773,20 +797,7 @@ static int irm(struct cli *c, int argc, char **argv)
 	if (cli_connect(c)) {
 		return 1;
 	}
-	int rc = 0;
-	for (int i = 1; i < argc; i++) {
-		Sbx__V1__ImageRef r = SBX__V1__IMAGE_REF__INIT;
-		r.name = argv[i];
-		Sbx__V1__Empty *out = NULL;
-		sbx_error e;
-		if (sbx_images_delete(c->client, &r, &out, &e) != SBX_OK) {
-			rc = cli_fail(&e);
-			continue;
-		}
-		printf("%s\n", argv[i]);
-		sbx_free(out);
-	}
-	return rc;
+	return each_name(c, argv + 1, argc - 1, image_delete_one, NULL);
 }
 
 static const struct cli_command icmds[] = {
