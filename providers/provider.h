@@ -97,8 +97,6 @@ typedef struct exec_request {
 	int run_as_root;
 	volatile int *cancel_signal; /* set non-zero from another thread to signal */
 	exec_output_fn on_output;
-	/* Called once the command's runner process exists (may be NULL). */
-	void (*on_start)(void *arg, int64_t pid);
 	void *arg;
 } exec_request;
 
@@ -106,7 +104,6 @@ typedef struct exec_result {
 	int exit_code;   /* -1 when killed by a signal */
 	int signal;
 	int timed_out;
-	int64_t pid;
 } exec_result;
 
 /* A sandbox the provider holds, as labelled by us (for orphan checks). */

@@ -103,18 +103,6 @@ sbx_status executions_finish(sqlite3 *db, const Sbx__V1__Execution *x, err_t *e)
 	return db_step_done(db, st, "sandbox_executions", e);
 }
 
-sbx_status executions_set_runner(sqlite3 *db, const char *id, int64_t pid, err_t *e)
-{
-	sqlite3_stmt *st;
-	sbx_status s = db_prepare(db, "UPDATE sandbox_executions SET runner_pid = ?2 WHERE id = ?1", &st, e);
-	if (s != SBX_OK) {
-		return s;
-	}
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, pid);
-	return db_step_done(db, st, "sandbox_executions", e);
-}
-
 #define EXEC_SELECT                                                                           \
 	"SELECT x.id, x.sandbox_id, x.argv, x.command, coalesce(x.working_dir,''), x.status,"   \
 	" coalesce(x.exit_code,0), coalesce(x.signal,0), coalesce(x.agent,''), coalesce(x.model,''),"\

@@ -25,8 +25,6 @@ sbx_status executions_insert(sqlite3 *db, const Sbx__V1__Execution *x, const cha
 /* Final state: status, exit code/signal, duration, output size, usage. */
 sbx_status executions_finish(sqlite3 *db, const Sbx__V1__Execution *x, err_t *e);
 
-sbx_status executions_set_runner(sqlite3 *db, const char *id, int64_t pid, err_t *e);
-
 /* With owner_id NULL any owner matches. NOT_FOUND naming `id`. */
 sbx_status executions_get(sqlite3 *db, const char *id, const char *owner_id,
 			  Sbx__V1__Execution **out, arena *a, err_t *e);

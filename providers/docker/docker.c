@@ -29,6 +29,7 @@
 
 #include "db.h"
 #include "docker.h"
+#include "clock.h"
 #include "provider.h"
 
 #define API "/v1.41"
@@ -775,13 +776,6 @@ static sbx_status exec_create(const char *cid, const exec_request *r, char *eid,
 	return s;
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Starts the exec on a connection upgraded to a raw stream (the only way
  * the engine takes stdin), then demultiplexes output until it closes. */
 static sbx_status exec_stream(const char *eid, const exec_request *r, exec_result *out, err_t *e)
@@ -822,14 +816,10 @@ static sbx_status exec_stream(const char *eid, const exec_request *r, exec_resul
 		close(fd);
 		return err_set(e, SBX_INTERNAL, "exec start: HTTP %d", code);
 	}
+	/* The exec's host pid is asked for only when a signal must be sent. */
 	int64_t pid = 0;
 	int exit_code = 0, running = 0;
 	err_t ignored;
-	exec_inspect(eid, &pid, &exit_code, &running, &ignored);
-	out->pid = pid;
-	if (r->on_start) {
-		r->on_start(r->arg, pid);
-	}
 	docker_demux dm;
 	docker_demux_init(&dm);
 	size_t early = hl - (size_t)(end + 4 - head);
@@ -847,13 +837,13 @@ static sbx_status exec_stream(const char *eid, const exec_request *r, exec_resul
 		}
 	}
 	shutdown(fd, SHUT_WR); /* end of stdin */
-	int64_t deadline = r->timeout_seconds > 0 ? mono_ms() + r->timeout_seconds * 1000LL : 0;
+	int64_t deadline = r->timeout_seconds > 0 ? clock_mono_ms() + r->timeout_seconds * 1000LL : 0;
 	int signalled = 0, stopped = 0;
 	uint8_t *buf = malloc(1 << 20);
 	for (;;) {
 		struct pollfd pf = {fd, POLLIN, 0};
 		int rc = poll(&pf, 1, 100);
-		int want_kill = deadline && mono_ms() >= deadline && !out->timed_out;
+		int want_kill = deadline && clock_mono_ms() >= deadline && !out->timed_out;
 		int want_signal = r->cancel_signal && *r->cancel_signal && !signalled;
 		if ((want_kill || want_signal) && pid <= 1) {
 			/* The engine may report the pid only once the process runs. */

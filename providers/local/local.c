@@ -877,10 +877,6 @@ static sbx_status local_exec(const char *id, const sandbox_handle *h, const exec
 	close_fd(&p.status[1]);
 	close_fd(&p.in[0]);
 	if (st == SBX_OK) {
-		out->pid = helper;
-		if (r->on_start) {
-			r->on_start(r->arg, helper);
-		}
 		st = pump(r, &p, helper, out, e);
 	}
 	close_pipes(&p);
