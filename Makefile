@@ -58,6 +58,10 @@ BENCH_BIN := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 
 .PHONY: all deps run test test-asan bench install uninstall clean help
 .DEFAULT_GOAL := all
+# Keep generated headers and objects that only pattern rules name: make
+# would otherwise delete them as intermediates and rebuild everything on
+# the next run.
+.SECONDARY:
 
 all: $(SBXD) $(SBXINIT) $(SBX) $(LIBA) $(LIBSO) $(PCFILE)
 
