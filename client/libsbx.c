@@ -22,7 +22,7 @@
 #define DEFAULT_TIMEOUT_MS 30000
 #define DEFAULT_RETRIES 3
 #define TOKEN_MAX 256
-#define SUB_RECV_BUFFER 8192
+#define SUB_RECV_BUFFER 64
 
 /* An nng context with its aio, reused across calls: opening them per call
  * costs as much as the rest of the client path. */

@@ -10,7 +10,7 @@
 #include "events.h"
 
 #define BUCKETS 1024
-#define SEND_BUFFER 8192
+#define SEND_BUFFER 128
 
 struct topic_seq {
 	struct topic_seq *next;
