@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -796,4 +797,130 @@ sbx_status sbx_follow_output(sbx_client *c, const char *execution_id, int64_t fr
 	Sbx__V1__GetExecutionRequest gr = SBX__V1__GET_EXECUTION_REQUEST__INIT;
 	gr.id = (char *)execution_id;
 	return sbx_executions_get(c, &gr, final, err);
+}
+
+/* ---- files ------------------------------------------------------------------ */
+
+/* Reads until `cap` bytes or the end of `fd`; returns the count, -1 on error. */
+static ssize_t read_full(int fd, uint8_t *buf, size_t cap)
+{
+	size_t got = 0;
+	while (got < cap) {
+		ssize_t n = read(fd, buf + got, cap - got);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n < 0) {
+			return -1;
+		}
+		if (n == 0) {
+			break;
+		}
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+static sbx_status send_part(sbx_client *c, const char *sandbox, const char *dest_dir, const char *upload_id,
+			    int64_t offset, const uint8_t *data, size_t len, int last, sbx_error *err)
+{
+	Sbx__V1__CopyInRequest r = SBX__V1__COPY_IN_REQUEST__INIT;
+	r.id = (char *)sandbox;
+	r.dest_dir = (char *)dest_dir;
+	r.tar.data = (uint8_t *)data;
+	r.tar.len = len;
+	r.upload_id = (char *)upload_id;
+	r.offset = offset;
+	r.last = last;
+	Sbx__V1__Empty *out = NULL;
+	sbx_status s = sbx_sandboxes_copy_in(c, &r, &out, err);
+	sbx_free(out);
+	return s;
+}
+
+sbx_status sbx_copy_in_fd(sbx_client *c, const char *sandbox, const char *dest_dir, int fd, sbx_error *err)
+{
+	/* Half a message per part leaves room for the rest of the request. */
+	size_t part = c->max_message / 2;
+	uint8_t *cur = malloc(part), *next = malloc(part);
+	ssize_t n = cur && next ? read_full(fd, cur, part) : -1;
+	sbx_status s = SBX_OK;
+	if (cur == NULL || next == NULL) {
+		s = set_err(err, SBX_RESOURCE_EXHAUSTED, "", "out of memory");
+	} else if (n < 0) {
+		s = set_err(err, SBX_INVALID_ARGUMENT, "", "cannot read the archive: %s", strerror(errno));
+	} else if ((size_t)n < part) {
+		/* It fits in one message. */
+		s = send_part(c, sandbox, dest_dir, "", 0, cur, (size_t)n, 0, err);
+	} else {
+		char upload_id[40];
+		new_key(upload_id);
+		int64_t offset = 0;
+		/* One part read ahead: the part before the end is marked last. */
+		for (;;) {
+			ssize_t m = read_full(fd, next, part);
+			if (m < 0) {
+				s = set_err(err, SBX_INVALID_ARGUMENT, "", "cannot read the archive: %s", strerror(errno));
+				break;
+			}
+			s = send_part(c, sandbox, dest_dir, upload_id, offset, cur, (size_t)n, m == 0, err);
+			if (s != SBX_OK || m == 0) {
+				break;
+			}
+			offset += n;
+			uint8_t *t = cur;
+			cur = next;
+			next = t;
+			n = m;
+		}
+	}
+	free(cur);
+	free(next);
+	return s;
+}
+
+static int write_full(int fd, const uint8_t *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0 && errno == EINTR) {
+			continue;
+		}
+		if (w <= 0) {
+			return -1;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+sbx_status sbx_copy_out_fd(sbx_client *c, const char *sandbox, const char *path, int fd, sbx_error *err)
+{
+	char download_id[80] = "";
+	int64_t offset = 0;
+	for (;;) {
+		Sbx__V1__CopyOutRequest r = SBX__V1__COPY_OUT_REQUEST__INIT;
+		r.id = (char *)sandbox;
+		r.path = (char *)path;
+		r.parts = 1;
+		r.download_id = download_id;
+		r.offset = offset;
+		Sbx__V1__CopyOutResponse *out = NULL;
+		sbx_status s = sbx_sandboxes_copy_out(c, &r, &out, err);
+		if (s != SBX_OK) {
+			return s;
+		}
+		snprintf(download_id, sizeof(download_id), "%s", out->download_id);
+		int eof = out->eof || out->tar.len == 0;
+		offset += (int64_t)out->tar.len;
+		int bad = write_full(fd, out->tar.data, out->tar.len) != 0;
+		sbx_free(out);
+		if (bad) {
+			return set_err(err, SBX_INTERNAL, "", "cannot write the archive: %s", strerror(errno));
+		}
+		if (eof) {
+			return SBX_OK;
+		}
+	}
 }

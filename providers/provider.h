@@ -93,6 +93,10 @@ typedef struct exec_request {
 	const void *stdin_data;
 	size_t stdin_len;
 	int has_stdin;
+	/* With has_stdin, when > 0: the command reads this file (borrowed,
+	 * from its current offset) instead of stdin_data. 0 is never a file
+	 * sbxd opened, so zero-initialised requests keep stdin_data. */
+	int stdin_fd;
 	int timeout_seconds;     /* 0: none */
 	int run_as_root;
 	volatile int *cancel_signal; /* set non-zero from another thread to signal */
@@ -130,12 +134,14 @@ typedef struct provider_ops {
 	sbx_status (*destroy)(const char *id, sandbox_handle *h, err_t *e);
 	sbx_status (*exec)(const char *id, const sandbox_handle *h, const exec_request *r,
 			   exec_result *out, err_t *e);
-	/* Tar archives in and out of the sandbox, as the sandbox user. copy_out
-	 * fills a malloc'd *tar of at most `cap` bytes (RESOURCE_EXHAUSTED past it). */
+	/* Tar archives in and out of the sandbox, as the sandbox user, through
+	 * files the caller owns: copy_in reads tar_fd (a regular file at offset
+	 * 0) to its end; copy_out appends the archive to tar_fd, failing with
+	 * RESOURCE_EXHAUSTED past `cap` bytes. */
 	sbx_status (*copy_in)(const char *id, const sandbox_handle *h, const char *dest_dir,
-			      const void *tar, size_t len, int run_as_root, err_t *e);
+			      int tar_fd, int run_as_root, err_t *e);
 	sbx_status (*copy_out)(const char *id, const sandbox_handle *h, const char *src_path,
-			       void **tar, size_t *len, size_t cap, int run_as_root, err_t *e);
+			       int tar_fd, uint64_t cap, int run_as_root, err_t *e);
 	sbx_status (*metrics)(const char *id, const sandbox_handle *h, sandbox_metrics *m, err_t *e);
 	/* After a daemon restart: is this sandbox still there? */
 	sbx_status (*reattach)(const char *id, sandbox_handle *h, sandbox_liveness *out, err_t *e);

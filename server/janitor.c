@@ -82,6 +82,7 @@ static int pass(void)
 		char dir[1100];
 		snprintf(dir, sizeof(dir), "%s/executions", daemon_info.data_dir);
 		output_prune(dir, set->log_retention_days);
+		copy_staging_prune(3600);
 		prune_metrics(db, set->metrics_retention_days);
 		idem_prune(db, 24, &e);
 	}

@@ -2,7 +2,9 @@
 #ifndef SBX_SERVER_SERVICES_H
 #define SBX_SERVER_SERVICES_H
 
+#include "provider.h"
 #include "rpc.h"
+#include "sbx/v1/sandboxes.pb-c.h"
 #include "sbx/v1/settings.pb-c.h"
 
 #define SBX_METHOD(Svc, svc, Meth, fn, In, Out, flags)                          \
@@ -16,6 +18,15 @@ sbx_status svc_unimplemented(rpc_call *call, const char *what);
 
 /* The current settings, in the call's arena (from the in-memory copy). */
 sbx_status svc_settings_current(rpc_call *call, Sbx__V1__SandboxSettings **out);
+
+/* The sandbox named by `id` (an id or name; the caller's own unless the
+ * caller is an admin), in the call's arena; with its handle and provider
+ * when h and p are not NULL. NOT_FOUND names the field "id". */
+sbx_status svc_sandbox_load(rpc_call *call, const char *id, Sbx__V1__Sandbox **sb, sandbox_handle *h,
+			    const provider_ops **p);
+
+/* Removes staged copy archives not touched for `max_age_s` seconds. */
+void copy_staging_prune(int max_age_s);
 
 /* At start-up, before serving: re-attaches the sandboxes the database
  * says are live, and marks the ones that died dead. */

@@ -568,8 +568,8 @@ sbx_status svc_sandboxes_create(rpc_call *call, const ProtobufCMessage *req, Pro
 }
 
 /* Loads a sandbox the caller may see, with its provider handle and driver. */
-static sbx_status load(rpc_call *call, const char *id, Sbx__V1__Sandbox **sb, sandbox_handle *h,
-		       const provider_ops **p)
+sbx_status svc_sandbox_load(rpc_call *call, const char *id, Sbx__V1__Sandbox **sb, sandbox_handle *h,
+			    const provider_ops **p)
 {
 	if (id[0] == '\0') {
 		return RPC_FIELD(call, SBX_INVALID_ARGUMENT, "id", "required (a sandbox id or name)");
@@ -590,7 +590,7 @@ sbx_status svc_sandboxes_get(rpc_call *call, const ProtobufCMessage *req, Protob
 {
 	const Sbx__V1__GetSandboxRequest *r = (const Sbx__V1__GetSandboxRequest *)req;
 	Sbx__V1__Sandbox *sb = NULL;
-	sbx_status s = load(call, r->id, &sb, NULL, NULL);
+	sbx_status s = svc_sandbox_load(call, r->id, &sb, NULL, NULL);
 	if (s == SBX_OK) {
 		*resp = &sb->base;
 	}
@@ -705,7 +705,7 @@ static sbx_status with_sandbox(rpc_call *call, const char *id, locked_fn fn, con
 	Sbx__V1__Sandbox *sb = NULL;
 	sandbox_handle h;
 	const provider_ops *p = NULL;
-	sbx_status s = load(call, id, &sb, &h, &p);
+	sbx_status s = svc_sandbox_load(call, id, &sb, &h, &p);
 	if (s != SBX_OK) {
 		return s;
 	}
@@ -1233,93 +1233,3 @@ sbx_status sandboxes_destroy_for(sqlite3 *db, const char *id, const char *reason
 	return s;
 }
 
-/* ---- files ---------------------------------------------------------------- */
-
-static int absolute_clean(const char *p)
-{
-	return p[0] == '/' && strstr(p, "/..") == NULL && strlen(p) < 1024;
-}
-
-static sbx_status running_for_files(rpc_call *call, const char *id, Sbx__V1__Sandbox **sb,
-				    sandbox_handle *h, const provider_ops **p, int *as_root)
-{
-	sbx_status s = load(call, id, sb, h, p);
-	if (s != SBX_OK) {
-		return s;
-	}
-	if ((*sb)->status != SBX__V1__SANDBOX_STATUS__RUNNING) {
-		return RPC_FIELD(call, SBX_FAILED_PRECONDITION, "id", "sandbox %s is %s: start it first",
-				 (*sb)->id, sandbox_status_name((*sb)->status));
-	}
-	Sbx__V1__SandboxSettings *set = NULL;
-	if ((s = svc_settings_current(call, &set)) != SBX_OK) {
-		return s;
-	}
-	*as_root = !set->require_non_root_user;
-	return SBX_OK;
-}
-
-sbx_status svc_sandboxes_copy_in(rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp)
-{
-	const Sbx__V1__CopyInRequest *r = (const Sbx__V1__CopyInRequest *)req;
-	if (!absolute_clean(r->dest_dir)) {
-		return RPC_FIELD(call, SBX_INVALID_ARGUMENT, "dest_dir", "must be an absolute path without ..");
-	}
-	if (r->tar.len == 0) {
-		return RPC_FIELD(call, SBX_INVALID_ARGUMENT, "tar", "empty archive");
-	}
-	Sbx__V1__Sandbox *sb = NULL;
-	sandbox_handle h;
-	const provider_ops *p = NULL;
-	int as_root = 0;
-	sbx_status s = running_for_files(call, r->id, &sb, &h, &p, &as_root);
-	if (s != SBX_OK) {
-		return s;
-	}
-	if (p->copy_in == NULL) {
-		return provider_unimplemented(p, "copying files in", &call->err);
-	}
-	if ((s = p->copy_in(sb->id, &h, r->dest_dir, r->tar.data, r->tar.len, as_root, &call->err)) != SBX_OK) {
-		return s;
-	}
-	sandboxes_touch(call->db, sb->id, &call->err);
-	*resp = &ARENA_MSG(call->arena, Sbx__V1__Empty, sbx__v1__empty__init)->base;
-	return SBX_OK;
-}
-
-sbx_status svc_sandboxes_copy_out(rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp)
-{
-	const Sbx__V1__CopyOutRequest *r = (const Sbx__V1__CopyOutRequest *)req;
-	if (!absolute_clean(r->path)) {
-		return RPC_FIELD(call, SBX_INVALID_ARGUMENT, "path", "must be an absolute path without ..");
-	}
-	Sbx__V1__Sandbox *sb = NULL;
-	sandbox_handle h;
-	const provider_ops *p = NULL;
-	int as_root = 0;
-	sbx_status s = running_for_files(call, r->id, &sb, &h, &p, &as_root);
-	if (s != SBX_OK) {
-		return s;
-	}
-	if (p->copy_out == NULL) {
-		return provider_unimplemented(p, "copying files out", &call->err);
-	}
-	void *tar = NULL;
-	size_t len = 0;
-	/* The reply must fit in one message. */
-	if ((s = p->copy_out(sb->id, &h, r->path, &tar, &len, daemon_info.max_message - 4096, as_root, &call->err)) != SBX_OK) {
-		return s;
-	}
-	Sbx__V1__CopyOutResponse *out = ARENA_MSG(call->arena, Sbx__V1__CopyOutResponse, sbx__v1__copy_out_response__init);
-	uint8_t *copy = out ? arena_alloc(call->arena, len ? len : 1) : NULL;
-	if (copy == NULL) {
-		free(tar);
-		return RPC_FAIL(call, SBX_RESOURCE_EXHAUSTED, "out of memory");
-	}
-	memcpy(copy, tar, len);
-	free(tar);
-	out->tar.data = copy;
-	out->tar.len = len;
-	*resp = &out->base;
-	return SBX_OK;
-}

@@ -261,6 +261,20 @@ static void test_copy_through_archive_api(void **state)
 	free(err);
 	snprintf(cmd, sizeof(cmd), "grep -q through-docker %s/note.txt", back);
 	assert_int_equal(system(cmd), 0);
+	/* Larger than one message: streamed to and from the engine in parts. */
+	snprintf(cmd, sizeof(cmd), "head -c 10000000 /dev/urandom > %s/big.bin", src);
+	assert_int_equal(system(cmd), 0);
+	snprintf(file, sizeof(file), "%s/big.bin", src);
+	snprintf(dst, sizeof(dst), "%s:/tmp", id);
+	assert_int_equal(harness_cli(&d, NULL, &out, &err, "cp", file, dst, (char *)NULL), 0);
+	free(out);
+	free(err);
+	snprintf(dst, sizeof(dst), "%s:/tmp/big.bin", id);
+	assert_int_equal(harness_cli(&d, NULL, &out, &err, "cp", dst, back, (char *)NULL), 0);
+	free(out);
+	free(err);
+	snprintf(cmd, sizeof(cmd), "cmp %s/big.bin %s/big.bin", src, back);
+	assert_int_equal(system(cmd), 0);
 	destroy(id);
 	free(id);
 }

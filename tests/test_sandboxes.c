@@ -526,6 +526,80 @@ static void test_copy_in_and_out(void **state)
 	destroy(id);
 }
 
+/* Archives larger than one message (4 MiB) travel in parts both ways; odd
+ * file names survive; staged parts are gone afterwards; bad parts are
+ * named. */
+static void test_copy_large_in_parts(void **state)
+{
+	(void)state;
+	char id[64], src[400], back[400], cmd[2048];
+	snprintf(id, sizeof(id), "%s", harness_sandbox(admin, "bigfiles", 0, 0, NULL));
+	snprintf(src, sizeof(src), "%s/bigsrc", d.dir);
+	snprintf(back, sizeof(back), "%s/bigback", d.dir);
+	snprintf(cmd, sizeof(cmd),
+		 "mkdir -p %s/big %s && head -c 20000000 /dev/urandom > %s/big/blob && echo q > \"%s/big/it's here\"",
+		 src, back, src, src);
+	assert_int_equal(system(cmd), 0);
+	char target[512], dst[128];
+	snprintf(target, sizeof(target), "%s/big", src);
+	snprintf(dst, sizeof(dst), "%s:/workspace", id);
+	char *out = NULL, *err = NULL;
+	assert_int_equal(harness_cli(&d, NULL, &out, &err, "cp", target, dst, (char *)NULL), 0);
+	free(out);
+	free(err);
+	int rc;
+	assert_int_equal(harness_sh(admin, id, "wc -c < /workspace/big/blob; cat \"/workspace/big/it's here\"", 10,
+				    &out, NULL, &rc), SBX_OK);
+	assert_string_equal(out, "20000000\nq\n");
+	free(out);
+	snprintf(dst, sizeof(dst), "%s:/workspace/big", id);
+	assert_int_equal(harness_cli(&d, NULL, &out, &err, "cp", dst, back, (char *)NULL), 0);
+	free(out);
+	free(err);
+	snprintf(cmd, sizeof(cmd), "cmp %s/big/blob %s/big/blob && test -f \"%s/big/it's here\"", src, back, back);
+	assert_int_equal(system(cmd), 0);
+	/* Nothing staged is left behind. */
+	snprintf(cmd, sizeof(cmd), "test -z \"$(ls -A %s/data/transfers)\"", d.dir);
+	assert_int_equal(system(cmd), 0);
+
+	/* Without parts, a large archive is refused, naming the way out. */
+	Sbx__V1__CopyOutRequest co = SBX__V1__COPY_OUT_REQUEST__INIT;
+	co.id = id;
+	co.path = "/workspace/big";
+	Sbx__V1__CopyOutResponse *cr = NULL;
+	sbx_error e;
+	assert_int_equal(sbx_sandboxes_copy_out(admin, &co, &cr, &e), SBX_RESOURCE_EXHAUSTED);
+	assert_string_equal(e.field, "parts");
+	co.parts = 1;
+	co.download_id = "nosuchdownload";
+	assert_int_equal(sbx_sandboxes_copy_out(admin, &co, &cr, &e), SBX_NOT_FOUND);
+	assert_string_equal(e.field, "download_id");
+	co.download_id = "../../etc";
+	assert_int_equal(sbx_sandboxes_copy_out(admin, &co, &cr, &e), SBX_INVALID_ARGUMENT);
+	assert_string_equal(e.field, "download_id");
+
+	Sbx__V1__CopyInRequest ci = SBX__V1__COPY_IN_REQUEST__INIT;
+	uint8_t part[512] = {0};
+	ci.id = id;
+	ci.dest_dir = "/workspace";
+	ci.tar.data = part;
+	ci.tar.len = sizeof(part);
+	ci.upload_id = "bad/id!!";
+	Sbx__V1__Empty *none = NULL;
+	assert_int_equal(sbx_sandboxes_copy_in(admin, &ci, &none, &e), SBX_INVALID_ARGUMENT);
+	assert_string_equal(e.field, "upload_id");
+	ci.upload_id = "gapgapgap";
+	ci.offset = 4096; /* nothing staged yet: a gap */
+	assert_int_equal(sbx_sandboxes_copy_in(admin, &ci, &none, &e), SBX_FAILED_PRECONDITION);
+	assert_string_equal(e.field, "offset");
+	ci.upload_id = "";
+	assert_int_equal(sbx_sandboxes_copy_in(admin, &ci, &none, &e), SBX_INVALID_ARGUMENT);
+	assert_string_equal(e.field, "offset");
+	/* Refused parts staged nothing. */
+	assert_int_equal(system(cmd), 0);
+	destroy(id);
+}
+
 static void test_state_changes_are_announced(void **state)
 {
 	(void)state;
@@ -601,6 +675,7 @@ int main(void)
 		cmocka_unit_test(test_volumes_under_allowed_roots),
 		cmocka_unit_test(test_image_import_and_overlay_sharing),
 		cmocka_unit_test(test_copy_in_and_out),
+		cmocka_unit_test(test_copy_large_in_parts),
 		cmocka_unit_test(test_state_changes_are_announced),
 		cmocka_unit_test(test_cli_ls_quiet),
 	};

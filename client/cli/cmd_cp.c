@@ -1,16 +1,21 @@
 /* sbx cp SRC SANDBOX:DIR | sbx cp SANDBOX:PATH DIR
- * Files travel as a tar archive, made and unpacked here with tar(1). */
+ * Files travel as a tar archive, made and unpacked here by tar(1), streamed
+ * through a pipe in parts: no size limit but the sandbox's disk. */
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "commands.h"
 
-#define CP_CAP (3u << 20) /* what fits in one message with room to spare */
+extern char **environ;
 
 /* "ID:PATH" -> id and path; 0 if `arg` names a sandbox path. */
 static int split_remote(const char *arg, char *id, size_t cap, const char **path)
@@ -29,62 +34,96 @@ static int split_remote(const char *arg, char *id, size_t cap, const char **path
 	return 0;
 }
 
+/* Starts tar with argv; *fd is the pipe end we keep: its stdout when
+ * `reading`, else its stdin. No shell: any file name works. */
+static pid_t spawn_tar(char *const argv[], int reading, int *fd)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) != 0) {
+		return -1;
+	}
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, reading ? p[1] : p[0], reading ? 1 : 0);
+	pid_t pid = -1;
+	if (posix_spawnp(&pid, "tar", &fa, NULL, argv, environ) != 0) {
+		pid = -1;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	close(reading ? p[1] : p[0]);
+	*fd = reading ? p[0] : p[1];
+	if (pid < 0) {
+		close(*fd);
+	}
+	return pid;
+}
+
+static int tar_ok(pid_t pid)
+{
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+	}
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
 static int copy_in(struct cli *c, const char *src, const char *id, const char *dest)
 {
-	char *a = strdup(src), *b = strdup(src);
-	char cmd[4200];
-	snprintf(cmd, sizeof(cmd), "tar -c -f - -C '%s' '%s'", dirname(a), basename(b));
-	free(a);
-	free(b);
-	FILE *p = popen(cmd, "r");
-	size_t len = 0;
-	uint8_t *buf = malloc(CP_CAP + 1);
-	size_t got;
-	while (p != NULL && buf != NULL && (got = fread(buf + len, 1, CP_CAP + 1 - len, p)) > 0) {
-		len += got;
-		if (len > CP_CAP) {
-			break;
-		}
-	}
-	int st = p ? pclose(p) : -1;
-	if (buf == NULL || st != 0 || len > CP_CAP) {
-		fprintf(stderr, "sbx: %s: %s\n", len > CP_CAP ? "RESOURCE_EXHAUSTED" : "INVALID_ARGUMENT",
-			len > CP_CAP ? "more than 3 MiB: copy it in parts" : "cannot read the source");
-		free(buf);
+	struct stat st;
+	if (lstat(src, &st) != 0) {
+		fprintf(stderr, "sbx: NOT_FOUND: %s: %s\n", src, strerror(errno));
 		return 1;
 	}
-	Sbx__V1__CopyInRequest r = SBX__V1__COPY_IN_REQUEST__INIT;
-	r.id = (char *)id;
-	r.dest_dir = (char *)dest;
-	r.tar.data = buf;
-	r.tar.len = len;
-	Sbx__V1__Empty *out = NULL;
+	char *a = strdup(src), *b = strdup(src);
+	char *argv[] = {"tar", "-c", "-f", "-", "-C", dirname(a), basename(b), NULL};
+	int fd = -1;
+	pid_t pid = spawn_tar(argv, 1, &fd);
+	if (pid < 0) {
+		free(a);
+		free(b);
+		fprintf(stderr, "sbx: INTERNAL: cannot run tar: %s\n", strerror(errno));
+		return 1;
+	}
 	sbx_error e;
-	sbx_status s = sbx_sandboxes_copy_in(c->client, &r, &out, &e);
-	free(buf);
+	sbx_status s = sbx_copy_in_fd(c->client, id, dest, fd, &e);
+	if (s != SBX_OK) {
+		kill(pid, SIGTERM); /* it may be blocked on a pipe nobody reads */
+	}
+	close(fd);
+	int ok = tar_ok(pid);
+	free(a);
+	free(b);
 	if (s != SBX_OK) {
 		return cli_fail(&e);
 	}
-	sbx_free(out);
+	if (!ok) {
+		/* tar said why on stderr; what it managed to pack was copied. */
+		fprintf(stderr, "sbx: INVALID_ARGUMENT: cannot read all of %s\n", src);
+		return 1;
+	}
 	return 0;
 }
 
 static int copy_out(struct cli *c, const char *id, const char *path, const char *dest)
 {
-	Sbx__V1__CopyOutRequest r = SBX__V1__COPY_OUT_REQUEST__INIT;
-	r.id = (char *)id;
-	r.path = (char *)path;
-	Sbx__V1__CopyOutResponse *out = NULL;
+	char *argv[] = {"tar", "-x", "-f", "-", "-C", (char *)dest, NULL};
+	int fd = -1;
+	pid_t pid = spawn_tar(argv, 0, &fd);
+	if (pid < 0) {
+		fprintf(stderr, "sbx: INTERNAL: cannot run tar: %s\n", strerror(errno));
+		return 1;
+	}
+	/* A tar that quits early (a bad destination) must not kill us. */
+	signal(SIGPIPE, SIG_IGN);
 	sbx_error e;
-	if (sbx_sandboxes_copy_out(c->client, &r, &out, &e) != SBX_OK) {
+	sbx_status s = sbx_copy_out_fd(c->client, id, path, fd, &e);
+	if (s != SBX_OK) {
+		kill(pid, SIGTERM); /* no archive came: spare tar's complaint */
+	}
+	close(fd);
+	int ok = tar_ok(pid);
+	if (s != SBX_OK) {
 		return cli_fail(&e);
 	}
-	char cmd[4200];
-	snprintf(cmd, sizeof(cmd), "tar -x -f - -C '%s'", dest);
-	FILE *p = popen(cmd, "w");
-	int ok = p != NULL && fwrite(out->tar.data, 1, out->tar.len, p) == out->tar.len;
-	ok = (p != NULL && pclose(p) == 0) && ok;
-	sbx_free(out);
 	if (!ok) {
 		fprintf(stderr, "sbx: INTERNAL: could not unpack into %s\n", dest);
 		return 1;

@@ -905,8 +905,64 @@ static sbx_status docker_exec(const char *id, const sandbox_handle *h, const exe
 
 /* ---- copy in/out: the archive API ----------------------------------------- */
 
-static sbx_status archive(const char *method, const char *cid, const char *path, const void *tar,
-			  size_t len, struct buf *out, size_t cap, err_t *e)
+/* Where GET /archive's body goes: the caller's file on 200, a small
+ * buffer (for the error message) otherwise. */
+struct archive_sink {
+	CURL *curl;
+	int fd;
+	uint64_t len;
+	uint64_t cap;
+	int over;
+	int failed; /* errno of a failed write */
+	struct buf err;
+};
+
+static size_t archive_write(char *ptr, size_t size, size_t n, void *arg)
+{
+	struct archive_sink *k = arg;
+	size_t add = size * n;
+	long st = 0;
+	curl_easy_getinfo(k->curl, CURLINFO_RESPONSE_CODE, &st);
+	if (st != 200) {
+		return collect(ptr, size, n, &k->err);
+	}
+	if (k->len + add > k->cap) {
+		k->over = 1;
+		return 0;
+	}
+	for (size_t done = 0; done < add;) {
+		ssize_t w = write(k->fd, ptr + done, add - done);
+		if (w < 0 && errno == EINTR) {
+			continue;
+		}
+		if (w <= 0) {
+			k->failed = w < 0 ? errno : ENOSPC;
+			return 0;
+		}
+		done += (size_t)w;
+	}
+	k->len += add;
+	return add;
+}
+
+static size_t archive_read(char *ptr, size_t size, size_t n, void *arg)
+{
+	int fd = *(int *)arg;
+	for (;;) {
+		ssize_t r = read(fd, ptr, size * n);
+		if (r >= 0) {
+			return (size_t)r;
+		}
+		if (errno != EINTR) {
+			return CURL_READFUNC_ABORT;
+		}
+	}
+}
+
+/* PUT (in_fd >= 0: the archive to send) or GET (the archive appended to
+ * out_fd, at most cap bytes) on /containers/{id}/archive. */
+static sbx_status archive(const char *cid, const char *path, int in_fd, int out_fd, uint64_t cap,
+			  err_t *e)
 {
 	char sock[1024], url[4096];
 	socket_path(sock, sizeof(sock));
@@ -917,19 +973,28 @@ static sbx_status archive(const char *method, const char *cid, const char *path,
 	if (c == NULL) {
 		return err_set(e, SBX_RESOURCE_EXHAUSTED, "cannot make an HTTP client");
 	}
-	struct buf b = {NULL, 0, 0};
+	struct archive_sink k = {.curl = c, .fd = out_fd, .cap = cap};
 	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/x-tar");
+	/* The body follows at once: no wait for "100 Continue". */
+	h = curl_slist_append(h, "Expect:");
 	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, sock);
 	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 120000L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, archive_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &k);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 600000L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	if (tar != NULL) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, tar);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	if (in_fd >= 0) {
+		struct stat sb;
+		if (fstat(in_fd, &sb) != 0) {
+			curl_slist_free_all(h);
+			curl_easy_cleanup(c);
+			return err_set(e, SBX_INTERNAL, "staged archive: %s", strerror(errno));
+		}
+		curl_easy_setopt(c, CURLOPT_UPLOAD, 1L); /* PUT */
+		curl_easy_setopt(c, CURLOPT_READFUNCTION, archive_read);
+		curl_easy_setopt(c, CURLOPT_READDATA, &in_fd);
+		curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)sb.st_size);
 	}
 	CURLcode rc = curl_easy_perform(c);
 	long st = 0;
@@ -937,41 +1002,34 @@ static sbx_status archive(const char *method, const char *cid, const char *path,
 	curl_slist_free_all(h);
 	curl_easy_cleanup(c);
 	sbx_status s = SBX_OK;
-	if (rc != CURLE_OK) {
+	if (k.over) {
+		s = err_set(e, SBX_RESOURCE_EXHAUSTED, "the archive is larger than %llu bytes",
+			    (unsigned long long)cap);
+	} else if (k.failed) {
+		s = err_set(e, SBX_RESOURCE_EXHAUSTED, "cannot stage the archive: %s", strerror(k.failed));
+	} else if (rc != CURLE_OK) {
 		s = err_set(e, SBX_UNAVAILABLE, "Docker Engine at %s: %s", sock, curl_easy_strerror(rc));
 	} else if (st != 200) {
-		s = api_error(st, b.data, "archive", e);
-	} else if (out != NULL && b.len > cap) {
-		s = err_set(e, SBX_RESOURCE_EXHAUSTED, "the archive is larger than %zu bytes", cap);
+		s = api_error(st, k.err.data, "archive", e);
 	}
-	if (s == SBX_OK && out != NULL) {
-		*out = b;
-	} else {
-		free(b.data);
-	}
+	free(k.err.data);
 	return s;
 }
 
-static sbx_status docker_copy_in(const char *id, const sandbox_handle *h, const char *dest,
-				 const void *tar, size_t len, int run_as_root, err_t *e)
+static sbx_status docker_copy_in(const char *id, const sandbox_handle *h, const char *dest, int tar_fd,
+				 int run_as_root, err_t *e)
 {
 	(void)id;
 	(void)run_as_root;
-	return archive("PUT", h->ref, dest, tar, len, NULL, 0, e);
+	return archive(h->ref, dest, tar_fd, -1, 0, e);
 }
 
-static sbx_status docker_copy_out(const char *id, const sandbox_handle *h, const char *path,
-				  void **tar, size_t *len, size_t cap, int run_as_root, err_t *e)
+static sbx_status docker_copy_out(const char *id, const sandbox_handle *h, const char *path, int tar_fd,
+				  uint64_t cap, int run_as_root, err_t *e)
 {
 	(void)id;
 	(void)run_as_root;
-	struct buf b = {NULL, 0, 0};
-	sbx_status s = archive("GET", h->ref, path, NULL, 0, &b, cap, e);
-	if (s == SBX_OK) {
-		*tar = b.data;
-		*len = b.len;
-	}
-	return s;
+	return archive(h->ref, path, -1, tar_fd, cap, e);
 }
 
 const provider_ops docker_provider = {

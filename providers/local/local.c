@@ -857,7 +857,12 @@ static sbx_status local_exec(const char *id, const sandbox_handle *h, const exec
 		return err_field(e, SBX_INVALID_ARGUMENT, "argv", "empty command");
 	}
 	struct exec_pipes p = {{-1, -1}, {-1, -1}, {-1, -1}, {-1, -1}};
-	if (pipe2(p.out, O_CLOEXEC) || pipe2(p.err, O_CLOEXEC) || (r->has_stdin && pipe2(p.in, O_CLOEXEC))) {
+	int stdin_file = r->has_stdin && r->stdin_fd > 0;
+	if (stdin_file) {
+		p.in[0] = fcntl(r->stdin_fd, F_DUPFD_CLOEXEC, 3);
+	}
+	if (pipe2(p.out, O_CLOEXEC) || pipe2(p.err, O_CLOEXEC) || (stdin_file && p.in[0] < 0) ||
+	    (r->has_stdin && !stdin_file && pipe2(p.in, O_CLOEXEC))) {
 		close_pipes(&p);
 		return err_set(e, SBX_RESOURCE_EXHAUSTED, "pipe: %s", strerror(errno));
 	}
@@ -886,10 +891,11 @@ static sbx_status local_exec(const char *id, const sandbox_handle *h, const exec
 /* ---- copy in/out: the sandbox's own tar, run as the sandbox user ------ */
 
 struct capture {
-	char *buf;
-	size_t len;
-	size_t cap;
-	int over;
+	int fd;       /* the archive goes here (copy_out), or -1 */
+	uint64_t len;
+	uint64_t cap;
+	int over;     /* past cap */
+	int failed;   /* errno of a failed write, or 0 */
 	char err[256];
 	size_t err_len;
 };
@@ -904,31 +910,43 @@ static int capture_out(void *arg, int stream, const void *data, size_t len)
 		c->err[c->err_len] = '\0';
 		return 0;
 	}
+	if (c->fd < 0) {
+		return 0;
+	}
 	if (c->len + len > c->cap) {
 		c->over = 1;
 		return -1;
 	}
-	char *grown = realloc(c->buf, c->len + len + 1);
-	if (grown == NULL) {
-		c->over = 1;
-		return -1;
+	const char *p = data;
+	for (size_t done = 0; done < len;) {
+		ssize_t w = write(c->fd, p + done, len - done);
+		if (w < 0 && errno == EINTR) {
+			continue;
+		}
+		if (w <= 0) {
+			c->failed = w < 0 ? errno : ENOSPC;
+			return -1;
+		}
+		done += (size_t)w;
 	}
-	memcpy(grown + c->len, data, len);
-	c->buf = grown;
 	c->len += len;
 	return 0;
 }
 
 static sbx_status run_tar(const char *id, const sandbox_handle *h, const char *const *argv, size_t argc,
-			  const void *in, size_t in_len, int has_in, struct capture *cap, int run_as_root, err_t *e)
+			  int in_fd, struct capture *cap, int run_as_root, err_t *e)
 {
-	exec_request r = {.argv = argv, .argc = argc, .working_dir = "/", .stdin_data = in,
-			  .stdin_len = in_len, .has_stdin = has_in, .timeout_seconds = 120,
-			  .run_as_root = run_as_root, .on_output = capture_out, .arg = cap};
+	exec_request r = {.argv = argv, .argc = argc, .working_dir = "/", .has_stdin = in_fd > 0,
+			  .stdin_fd = in_fd, .timeout_seconds = 600, .run_as_root = run_as_root,
+			  .on_output = capture_out, .arg = cap};
 	exec_result res;
 	sbx_status s = local_exec(id, h, &r, &res, e);
 	if (s == SBX_OK && cap->over) {
-		return err_set(e, SBX_RESOURCE_EXHAUSTED, "the archive is larger than %zu bytes", cap->cap);
+		return err_set(e, SBX_RESOURCE_EXHAUSTED, "the archive is larger than %llu bytes",
+			       (unsigned long long)cap->cap);
+	}
+	if (s == SBX_OK && cap->failed) {
+		return err_set(e, SBX_RESOURCE_EXHAUSTED, "cannot stage the archive: %s", strerror(cap->failed));
 	}
 	if (s == SBX_OK && res.exit_code != 0) {
 		return err_set(e, SBX_FAILED_PRECONDITION, "tar in the sandbox failed (exit %d): %s",
@@ -937,18 +955,16 @@ static sbx_status run_tar(const char *id, const sandbox_handle *h, const char *c
 	return s;
 }
 
-static sbx_status local_copy_in(const char *id, const sandbox_handle *h, const char *dest,
-				const void *tar, size_t len, int run_as_root, err_t *e)
+static sbx_status local_copy_in(const char *id, const sandbox_handle *h, const char *dest, int tar_fd,
+				int run_as_root, err_t *e)
 {
 	const char *argv[] = {"tar", "-x", "-f", "-", "-C", dest, "--no-same-owner"};
-	struct capture cap = {NULL, 0, 0, 0, "", 0};
-	sbx_status s = run_tar(id, h, argv, 7, tar, len, 1, &cap, run_as_root, e);
-	free(cap.buf);
-	return s;
+	struct capture cap = {.fd = -1};
+	return run_tar(id, h, argv, 7, tar_fd, &cap, run_as_root, e);
 }
 
-static sbx_status local_copy_out(const char *id, const sandbox_handle *h, const char *path,
-				 void **tar, size_t *len, size_t cap_bytes, int run_as_root, err_t *e)
+static sbx_status local_copy_out(const char *id, const sandbox_handle *h, const char *path, int tar_fd,
+				 uint64_t cap_bytes, int run_as_root, err_t *e)
 {
 	char dir[1100], base[1100];
 	snprintf(dir, sizeof(dir), "%s", path);
@@ -960,15 +976,8 @@ static sbx_status local_copy_out(const char *id, const sandbox_handle *h, const 
 		*slash = '\0';
 	}
 	const char *argv[] = {"tar", "-c", "-f", "-", "-C", dir, base[0] ? base : "."};
-	struct capture cap = {NULL, 0, cap_bytes, 0, "", 0};
-	sbx_status s = run_tar(id, h, argv, 7, NULL, 0, 0, &cap, run_as_root, e);
-	if (s != SBX_OK) {
-		free(cap.buf);
-		return s;
-	}
-	*tar = cap.buf;
-	*len = cap.len;
-	return SBX_OK;
+	struct capture cap = {.fd = tar_fd, .cap = cap_bytes};
+	return run_tar(id, h, argv, 7, -1, &cap, run_as_root, e);
 }
 
 static sbx_status local_metrics(const char *id, const sandbox_handle *h, sandbox_metrics *m,

@@ -110,6 +110,18 @@ sbx_status sbx_follow_output(sbx_client *c, const char *execution_id, int64_t fr
 			     sbx_output_fn on_output, void *arg, volatile int *cancel,
 			     Sbx__V1__Execution **final, sbx_error *err);
 
+/* ---- files ----------------------------------------------------------------
+ * Copies a tar archive read from `fd` (to its end; a pipe will do) into
+ * `dest_dir` of a sandbox, where it is unpacked. An archive larger than one
+ * message goes in parts, so size is bounded only by the sandbox's disk. */
+sbx_status sbx_copy_in_fd(sbx_client *c, const char *sandbox, const char *dest_dir, int fd,
+			  sbx_error *err);
+
+/* Writes a tar archive of `path` (a file or directory) in a sandbox to
+ * `fd`, fetched in parts. */
+sbx_status sbx_copy_out_fd(sbx_client *c, const char *sandbox, const char *path, int fd,
+			   sbx_error *err);
+
 /* Error helpers. */
 const char *sbx_error_message(const sbx_error *err);
 

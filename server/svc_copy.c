@@ -1,0 +1,412 @@
+/* Sandboxes.CopyIn and CopyOut: files travel as tar archives, whole when
+ * they fit in one message, otherwise in parts staged in files under
+ * <data_dir>/transfers:
+ *   <sandbox>.<upload_id>.in    parts written at their offsets; the last
+ *                               part unpacks the archive and removes it
+ *   <sandbox>.<download_id>.out the archive made on the first request,
+ *                               read in parts, removed after the last
+ * The sandbox id in the name ties a staged archive to its sandbox, so
+ * whoever may use the sandbox may use its transfers and nobody else. The
+ * janitor removes what is left untouched for an hour. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "daemon.h"
+#include "sandboxes.h"
+#include "services.h"
+
+#define TRANSFER_ID_MIN 8
+#define TRANSFER_ID_MAX 64
+
+static int absolute_clean(const char *p)
+{
+	return p[0] == '/' && strstr(p, "/..") == NULL && strlen(p) < 1024;
+}
+
+static int transfer_id_ok(const char *id)
+{
+	size_t n = strlen(id);
+	if (n < TRANSFER_ID_MIN || n > TRANSFER_ID_MAX) {
+		return 0;
+	}
+	return strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+}
+
+static void staging_dir(char *out, size_t cap)
+{
+	snprintf(out, cap, "%s/transfers", daemon_info.data_dir);
+}
+
+static void staging_path(char *out, size_t cap, const char *sandbox, const char *id, const char *kind)
+{
+	char dir[1100];
+	staging_dir(dir, sizeof(dir));
+	mkdir(dir, 0700);
+	snprintf(out, cap, "%s/%s.%s.%s", dir, sandbox, id, kind);
+}
+
+void copy_staging_prune(int max_age_s)
+{
+	char dir[1100], path[1400];
+	staging_dir(dir, sizeof(dir));
+	DIR *d = opendir(dir);
+	if (d == NULL) {
+		return;
+	}
+	time_t cutoff = time(NULL) - max_age_s;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (de->d_name[0] != '.' && stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_mtime < cutoff) {
+			unlink(path);
+		}
+	}
+	closedir(d);
+}
+
+/* The running sandbox for a copy, its provider and handle, whether tar
+ * runs as root there, and how large an archive may be: what the
+ * sandbox's disk could hold. */
+static sbx_status for_copy(rpc_call *call, const char *id, Sbx__V1__Sandbox **sb, sandbox_handle *h,
+			   const provider_ops **p, int *as_root, uint64_t *cap)
+{
+	sbx_status s = svc_sandbox_load(call, id, sb, h, p);
+	if (s != SBX_OK) {
+		return s;
+	}
+	if ((*sb)->status != SBX__V1__SANDBOX_STATUS__RUNNING) {
+		return RPC_FIELD(call, SBX_FAILED_PRECONDITION, "id", "sandbox %s is %s: start it first",
+				 (*sb)->id, sandbox_status_name((*sb)->status));
+	}
+	Sbx__V1__SandboxSettings *set = NULL;
+	if ((s = svc_settings_current(call, &set)) != SBX_OK) {
+		return s;
+	}
+	*as_root = !set->require_non_root_user;
+	int64_t gb = (*sb)->resources && (*sb)->resources->disk_gb > 0 ? (*sb)->resources->disk_gb
+									 : set->max_disk_gb_per_sandbox;
+	*cap = (uint64_t)gb << 30;
+	return SBX_OK;
+}
+
+static int write_all_at(int fd, const uint8_t *p, size_t len, off_t at)
+{
+	while (len > 0) {
+		ssize_t w = pwrite(fd, p, len, at);
+		if (w < 0 && errno == EINTR) {
+			continue;
+		}
+		if (w <= 0) {
+			return -1;
+		}
+		p += w;
+		len -= (size_t)w;
+		at += w;
+	}
+	return 0;
+}
+
+/* A whole archive from one message: staged in memory, not on disk. */
+static int stage_in_memory(const uint8_t *p, size_t len)
+{
+	int fd = memfd_create("sbx-copy-in", MFD_CLOEXEC);
+	if (fd >= 0 && write_all_at(fd, p, len, 0) != 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* Writes one part of an upload. *fd_out is set, at offset 0, when this
+ * was the last part: the whole archive is ready to unpack. */
+static sbx_status stage_part(rpc_call *call, const Sbx__V1__CopyInRequest *r, const char *path, uint64_t cap,
+			     int *fd_out)
+{
+	*fd_out = -1;
+	if (r->offset < 0) {
+		return RPC_FIELD(call, SBX_INVALID_ARGUMENT, "offset", "must not be negative");
+	}
+	uint64_t end = (uint64_t)r->offset + r->tar.len;
+	if (end > cap) {
+		return RPC_FIELD(call, SBX_RESOURCE_EXHAUSTED, "tar",
+				 "the archive would pass %llu bytes, what the sandbox's disk holds",
+				 (unsigned long long)cap);
+	}
+	/* Only a first part creates the staged file: a refused part leaves
+	 * nothing behind. */
+	int fd = open(path, O_RDWR | O_CLOEXEC | (r->offset == 0 ? O_CREAT : 0), 0600);
+	if (fd < 0 && errno == ENOENT) {
+		return RPC_FIELD(call, SBX_FAILED_PRECONDITION, "offset",
+				 "the upload holds no bytes yet: send the part at offset 0 first");
+	}
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		if (fd >= 0) {
+			close(fd);
+		}
+		return RPC_FAIL(call, SBX_INTERNAL, "cannot stage the upload: %s", strerror(errno));
+	}
+	if (r->offset > st.st_size) {
+		close(fd);
+		return RPC_FIELD(call, SBX_FAILED_PRECONDITION, "offset",
+				 "the upload holds %lld bytes: send the part that starts there",
+				 (long long)st.st_size);
+	}
+	if (write_all_at(fd, r->tar.data, r->tar.len, (off_t)r->offset) != 0 ||
+	    (r->last && ftruncate(fd, (off_t)end) != 0)) {
+		int err = errno;
+		close(fd);
+		unlink(path);
+		return RPC_FAIL(call, SBX_RESOURCE_EXHAUSTED, "cannot stage the upload: %s", strerror(err));
+	}
+	if (!r->last) {
+		close(fd);
+		return SBX_OK;
+	}
+	lseek(fd, 0, SEEK_SET);
+	*fd_out = fd;
+	return SBX_OK;
+}
+
+sbx_status svc_sandboxes_copy_in(rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp)
+{
+	const Sbx__V1__CopyInRequest *r = (const Sbx__V1__CopyInRequest *)req;
+	int parts = r->upload_id[0] != '\0';
+	if (!absolute_clean(r->dest_dir)) {
+		return RPC_FIELD(call, SBX_INVALID_ARGUMENT, "dest_dir", "must be an absolute path without ..");
+	}
+	if (parts && !transfer_id_ok(r->upload_id)) {
+		return RPC_FIELD(call, SBX_INVALID_ARGUMENT, "upload_id", "%d to %d of A-Z a-z 0-9 _ -",
+				 TRANSFER_ID_MIN, TRANSFER_ID_MAX);
+	}
+	if (!parts && r->offset != 0) {
+		return RPC_FIELD(call, SBX_INVALID_ARGUMENT, "offset", "parts need an upload_id");
+	}
+	if (r->tar.len == 0 && !(parts && r->last && r->offset > 0)) {
+		return RPC_FIELD(call, SBX_INVALID_ARGUMENT, "tar", "empty archive");
+	}
+	Sbx__V1__Sandbox *sb = NULL;
+	sandbox_handle h;
+	const provider_ops *p = NULL;
+	int as_root = 0;
+	uint64_t cap = 0;
+	sbx_status s = for_copy(call, r->id, &sb, &h, &p, &as_root, &cap);
+	if (s != SBX_OK) {
+		return s;
+	}
+	if (p->copy_in == NULL) {
+		return provider_unimplemented(p, "copying files in", &call->err);
+	}
+	char path[1400] = "";
+	int fd = -1;
+	if (parts) {
+		staging_path(path, sizeof(path), sb->id, r->upload_id, "in");
+		s = stage_part(call, r, path, cap, &fd);
+	} else if ((fd = stage_in_memory(r->tar.data, r->tar.len)) < 0) {
+		s = RPC_FAIL(call, SBX_RESOURCE_EXHAUSTED, "cannot stage the archive: %s", strerror(errno));
+	}
+	if (s == SBX_OK && fd >= 0) {
+		s = p->copy_in(sb->id, &h, r->dest_dir, fd, as_root, &call->err);
+		close(fd);
+		if (parts) {
+			unlink(path);
+		}
+	}
+	if (s != SBX_OK) {
+		return s;
+	}
+	sandboxes_touch(call->db, sb->id, &call->err);
+	*resp = &ARENA_MSG(call->arena, Sbx__V1__Empty, sbx__v1__empty__init)->base;
+	return SBX_OK;
+}
+
+/* Replies with the part of the archive in `fd` at `offset`; at its end
+ * the staged file (`path`, when not empty) is removed. */
+static sbx_status reply_part(rpc_call *call, int fd, int64_t offset, size_t part, const char *path,
+			     Sbx__V1__CopyOutResponse *out)
+{
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		return RPC_FAIL(call, SBX_INTERNAL, "staged archive: %s", strerror(errno));
+	}
+	if (offset < 0 || offset > st.st_size) {
+		return RPC_FIELD(call, SBX_OUT_OF_RANGE, "offset", "the archive has %lld bytes",
+				 (long long)st.st_size);
+	}
+	size_t n = (size_t)(st.st_size - offset) < part ? (size_t)(st.st_size - offset) : part;
+	uint8_t *buf = arena_alloc(call->arena, n ? n : 1);
+	if (buf == NULL) {
+		return RPC_FAIL(call, SBX_RESOURCE_EXHAUSTED, "out of memory");
+	}
+	size_t got = 0;
+	while (got < n) {
+		ssize_t k = pread(fd, buf + got, n - got, (off_t)offset + (off_t)got);
+		if (k < 0 && errno == EINTR) {
+			continue;
+		}
+		if (k <= 0) {
+			return RPC_FAIL(call, SBX_INTERNAL, "staged archive: %s", k < 0 ? strerror(errno) : "short read");
+		}
+		got += (size_t)k;
+	}
+	out->tar.data = buf;
+	out->tar.len = n;
+	out->offset = offset;
+	out->total_bytes = st.st_size;
+	out->eof = offset + (int64_t)n == st.st_size;
+	if (path[0] != '\0') {
+		if (out->eof) {
+			unlink(path);
+		} else {
+			futimens(fd, NULL); /* in use: not for the janitor */
+		}
+	}
+	return SBX_OK;
+}
+
+/* The first request of a download in parts: makes the archive. */
+static sbx_status make_download(rpc_call *call, const Sbx__V1__CopyOutRequest *r, char *path, size_t path_cap,
+				char *id, int *fd_out)
+{
+	Sbx__V1__Sandbox *sb = NULL;
+	sandbox_handle h;
+	const provider_ops *p = NULL;
+	int as_root = 0;
+	uint64_t cap = 0;
+	sbx_status s = for_copy(call, r->id, &sb, &h, &p, &as_root, &cap);
+	if (s != SBX_OK) {
+		return s;
+	}
+	if (p->copy_out == NULL) {
+		return provider_unimplemented(p, "copying files out", &call->err);
+	}
+	unsigned char rnd[8];
+	randombytes_buf(rnd, sizeof(rnd));
+	sodium_bin2hex(id, 17, rnd, sizeof(rnd));
+	staging_path(path, path_cap, sb->id, id, "out");
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		return RPC_FAIL(call, SBX_INTERNAL, "cannot stage the download: %s", strerror(errno));
+	}
+	s = p->copy_out(sb->id, &h, r->path, fd, cap, as_root, &call->err);
+	if (s != SBX_OK) {
+		close(fd);
+		unlink(path);
+		return s;
+	}
+	sandboxes_touch(call->db, sb->id, &call->err);
+	*fd_out = fd;
+	return SBX_OK;
+}
+
+/* A later request of a download in parts: the sandbox must still be the
+ * caller's, not necessarily running. */
+static sbx_status open_download(rpc_call *call, const Sbx__V1__CopyOutRequest *r, char *path, size_t path_cap,
+				int *fd_out)
+{
+	if (!transfer_id_ok(r->download_id)) {
+		return RPC_FIELD(call, SBX_INVALID_ARGUMENT, "download_id", "not one this daemon hands out");
+	}
+	Sbx__V1__Sandbox *sb = NULL;
+	sbx_status s = svc_sandbox_load(call, r->id, &sb, NULL, NULL);
+	if (s != SBX_OK) {
+		return s;
+	}
+	staging_path(path, path_cap, sb->id, r->download_id, "out");
+	*fd_out = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd_out < 0) {
+		return RPC_FIELD(call, SBX_NOT_FOUND, "download_id",
+				 "no download %s: it was read to its end or left for an hour; start again",
+				 r->download_id);
+	}
+	return SBX_OK;
+}
+
+/* The archive in one reply, made in memory. */
+static sbx_status whole_download(rpc_call *call, const Sbx__V1__CopyOutRequest *r, Sbx__V1__CopyOutResponse *out)
+{
+	Sbx__V1__Sandbox *sb = NULL;
+	sandbox_handle h;
+	const provider_ops *p = NULL;
+	int as_root = 0;
+	uint64_t cap = 0;
+	sbx_status s = for_copy(call, r->id, &sb, &h, &p, &as_root, &cap);
+	if (s != SBX_OK) {
+		return s;
+	}
+	if (p->copy_out == NULL) {
+		return provider_unimplemented(p, "copying files out", &call->err);
+	}
+	int fd = memfd_create("sbx-copy-out", MFD_CLOEXEC);
+	if (fd < 0) {
+		return RPC_FAIL(call, SBX_RESOURCE_EXHAUSTED, "cannot stage the archive: %s", strerror(errno));
+	}
+	/* The reply must fit in one message. */
+	size_t one = daemon_info.max_message - 4096;
+	s = p->copy_out(sb->id, &h, r->path, fd, one, as_root, &call->err);
+	if (s == SBX_RESOURCE_EXHAUSTED) {
+		RPC_FIELD(call, s, "parts", "the archive is larger than one message (%zu bytes): ask for it in parts",
+			  one);
+	}
+	if (s == SBX_OK) {
+		s = reply_part(call, fd, 0, one, "", out);
+		sandboxes_touch(call->db, sb->id, &call->err);
+	}
+	close(fd);
+	return s;
+}
+
+sbx_status svc_sandboxes_copy_out(rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp)
+{
+	const Sbx__V1__CopyOutRequest *r = (const Sbx__V1__CopyOutRequest *)req;
+	Sbx__V1__CopyOutResponse *out = ARENA_MSG(call->arena, Sbx__V1__CopyOutResponse, sbx__v1__copy_out_response__init);
+	if (out == NULL) {
+		return RPC_FAIL(call, SBX_RESOURCE_EXHAUSTED, "out of memory");
+	}
+	if (!absolute_clean(r->path)) {
+		return RPC_FIELD(call, SBX_INVALID_ARGUMENT, "path", "must be an absolute path without ..");
+	}
+	if (!r->parts && (r->download_id[0] != '\0' || r->offset != 0)) {
+		return RPC_FIELD(call, SBX_INVALID_ARGUMENT, "parts", "download_id and offset need parts");
+	}
+	if (r->parts && r->download_id[0] == '\0' && r->offset != 0) {
+		return RPC_FIELD(call, SBX_INVALID_ARGUMENT, "offset",
+				 "a download starts at 0; later parts name its download_id");
+	}
+	sbx_status s;
+	if (!r->parts) {
+		s = whole_download(call, r, out);
+	} else {
+		char path[1400], id[TRANSFER_ID_MAX + 1];
+		int fd = -1;
+		if (r->download_id[0] == '\0') {
+			s = make_download(call, r, path, sizeof(path), id, &fd);
+		} else {
+			snprintf(id, sizeof(id), "%s", r->download_id);
+			s = open_download(call, r, path, sizeof(path), &fd);
+		}
+		/* Half a message per part leaves room for everything else. */
+		if (s == SBX_OK) {
+			s = reply_part(call, fd, r->offset, daemon_info.max_message / 2, path, out);
+			close(fd);
+		}
+		if (s == SBX_OK && (out->download_id = arena_strdup(call->arena, id)) == NULL) {
+			s = RPC_FAIL(call, SBX_RESOURCE_EXHAUSTED, "out of memory");
+		}
+	}
+	if (s == SBX_OK) {
+		*resp = &out->base;
+	}
+	return s;
+}
