@@ -14,6 +14,7 @@
 #include <nng/protocol/reqrep0/req.h>
 #include <nng/supplemental/tls/tls.h>
 
+#include "fdio.h"
 #include "methods.h"
 #include "paths.h"
 #include "sbx/sbx.h"
@@ -801,26 +802,6 @@ sbx_status sbx_follow_output(sbx_client *c, const char *execution_id, int64_t fr
 
 /* ---- files ------------------------------------------------------------------ */
 
-/* Reads until `cap` bytes or the end of `fd`; returns the count, -1 on error. */
-static ssize_t read_full(int fd, uint8_t *buf, size_t cap)
-{
-	size_t got = 0;
-	while (got < cap) {
-		ssize_t n = read(fd, buf + got, cap - got);
-		if (n < 0 && errno == EINTR) {
-			continue;
-		}
-		if (n < 0) {
-			return -1;
-		}
-		if (n == 0) {
-			break;
-		}
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
-}
-
 static sbx_status send_part(sbx_client *c, const char *sandbox, const char *dest_dir, const char *upload_id,
 			    int64_t offset, const uint8_t *data, size_t len, int last, sbx_error *err)
 {
@@ -843,7 +824,7 @@ sbx_status sbx_copy_in_fd(sbx_client *c, const char *sandbox, const char *dest_d
 	/* Half a message per part leaves room for the rest of the request. */
 	size_t part = c->max_message / 2;
 	uint8_t *cur = malloc(part), *next = malloc(part);
-	ssize_t n = cur && next ? read_full(fd, cur, part) : -1;
+	ssize_t n = cur && next ? fdio_read_full(fd, cur, part) : -1;
 	sbx_status s = SBX_OK;
 	if (cur == NULL || next == NULL) {
 		s = set_err(err, SBX_RESOURCE_EXHAUSTED, "", "out of memory");
@@ -858,7 +839,7 @@ sbx_status sbx_copy_in_fd(sbx_client *c, const char *sandbox, const char *dest_d
 		int64_t offset = 0;
 		/* One part read ahead: the part before the end is marked last. */
 		for (;;) {
-			ssize_t m = read_full(fd, next, part);
+			ssize_t m = fdio_read_full(fd, next, part);
 			if (m < 0) {
 				s = set_err(err, SBX_INVALID_ARGUMENT, "", "cannot read the archive: %s", strerror(errno));
 				break;
@@ -877,22 +858,6 @@ sbx_status sbx_copy_in_fd(sbx_client *c, const char *sandbox, const char *dest_d
 	free(cur);
 	free(next);
 	return s;
-}
-
-static int write_full(int fd, const uint8_t *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0 && errno == EINTR) {
-			continue;
-		}
-		if (w <= 0) {
-			return -1;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
 }
 
 sbx_status sbx_copy_out_fd(sbx_client *c, const char *sandbox, const char *path, int fd, sbx_error *err)
@@ -914,7 +879,7 @@ sbx_status sbx_copy_out_fd(sbx_client *c, const char *sandbox, const char *path,
 		snprintf(download_id, sizeof(download_id), "%s", out->download_id);
 		int eof = out->eof || out->tar.len == 0;
 		offset += (int64_t)out->tar.len;
-		int bad = write_full(fd, out->tar.data, out->tar.len) != 0;
+		int bad = fdio_write_all(fd, out->tar.data, out->tar.len) != 0;
 		sbx_free(out);
 		if (bad) {
 			return set_err(err, SBX_INTERNAL, "", "cannot write the archive: %s", strerror(errno));

@@ -22,6 +22,7 @@
 #include <sodium.h>
 
 #include "daemon.h"
+#include "fdio.h"
 #include "sandboxes.h"
 #include "services.h"
 
@@ -75,53 +76,48 @@ void copy_staging_prune(int max_age_s)
 	closedir(d);
 }
 
-/* The running sandbox for a copy, its provider and handle, whether tar
- * runs as root there, and how large an archive may be: what the
- * sandbox's disk could hold. */
-static sbx_status for_copy(rpc_call *call, const char *id, Sbx__V1__Sandbox **sb, sandbox_handle *h,
-			   const provider_ops **p, int *as_root, uint64_t *cap)
+enum direction { COPY_IN, COPY_OUT };
+
+/* The running sandbox a copy goes to or from. */
+struct copy_target {
+	Sbx__V1__Sandbox *sb;
+	sandbox_handle h;
+	const provider_ops *p; /* can copy the wanted way */
+	int as_root;           /* tar runs as root there */
+	uint64_t cap;          /* the largest archive: what the sandbox's disk holds */
+};
+
+static sbx_status for_copy(rpc_call *call, const char *id, enum direction dir, struct copy_target *t)
 {
-	sbx_status s = svc_sandbox_load(call, id, sb, h, p);
+	memset(t, 0, sizeof(*t));
+	sbx_status s = svc_sandbox_load(call, id, &t->sb, &t->h, &t->p);
 	if (s != SBX_OK) {
 		return s;
 	}
-	if ((*sb)->status != SBX__V1__SANDBOX_STATUS__RUNNING) {
+	if (dir == COPY_IN ? t->p->copy_in == NULL : t->p->copy_out == NULL) {
+		return provider_unimplemented(t->p, dir == COPY_IN ? "copying files in" : "copying files out",
+					      &call->err);
+	}
+	if (t->sb->status != SBX__V1__SANDBOX_STATUS__RUNNING) {
 		return RPC_FIELD(call, SBX_FAILED_PRECONDITION, "id", "sandbox %s is %s: start it first",
-				 (*sb)->id, sandbox_status_name((*sb)->status));
+				 t->sb->id, sandbox_status_name(t->sb->status));
 	}
 	Sbx__V1__SandboxSettings *set = NULL;
 	if ((s = svc_settings_current(call, &set)) != SBX_OK) {
 		return s;
 	}
-	*as_root = !set->require_non_root_user;
-	int64_t gb = (*sb)->resources && (*sb)->resources->disk_gb > 0 ? (*sb)->resources->disk_gb
-									 : set->max_disk_gb_per_sandbox;
-	*cap = (uint64_t)gb << 30;
+	t->as_root = !set->require_non_root_user;
+	const Sbx__V1__Resources *res = t->sb->resources;
+	int64_t gb = res && res->disk_gb > 0 ? res->disk_gb : set->max_disk_gb_per_sandbox;
+	t->cap = (uint64_t)gb << 30;
 	return SBX_OK;
-}
-
-static int write_all_at(int fd, const uint8_t *p, size_t len, off_t at)
-{
-	while (len > 0) {
-		ssize_t w = pwrite(fd, p, len, at);
-		if (w < 0 && errno == EINTR) {
-			continue;
-		}
-		if (w <= 0) {
-			return -1;
-		}
-		p += w;
-		len -= (size_t)w;
-		at += w;
-	}
-	return 0;
 }
 
 /* A whole archive from one message: staged in memory, not on disk. */
 static int stage_in_memory(const uint8_t *p, size_t len)
 {
 	int fd = memfd_create("sbx-copy-in", MFD_CLOEXEC);
-	if (fd >= 0 && write_all_at(fd, p, len, 0) != 0) {
+	if (fd >= 0 && fdio_pwrite_all(fd, p, len, 0) != 0) {
 		close(fd);
 		fd = -1;
 	}
@@ -163,7 +159,7 @@ static sbx_status stage_part(rpc_call *call, const Sbx__V1__CopyInRequest *r, co
 				 "the upload holds %lld bytes: send the part that starts there",
 				 (long long)st.st_size);
 	}
-	if (write_all_at(fd, r->tar.data, r->tar.len, (off_t)r->offset) != 0 ||
+	if (fdio_pwrite_all(fd, r->tar.data, r->tar.len, r->offset) != 0 ||
 	    (r->last && ftruncate(fd, (off_t)end) != 0)) {
 		int err = errno;
 		close(fd);
@@ -196,28 +192,21 @@ sbx_status svc_sandboxes_copy_in(rpc_call *call, const ProtobufCMessage *req, Pr
 	if (r->tar.len == 0 && !(parts && r->last && r->offset > 0)) {
 		return RPC_FIELD(call, SBX_INVALID_ARGUMENT, "tar", "empty archive");
 	}
-	Sbx__V1__Sandbox *sb = NULL;
-	sandbox_handle h;
-	const provider_ops *p = NULL;
-	int as_root = 0;
-	uint64_t cap = 0;
-	sbx_status s = for_copy(call, r->id, &sb, &h, &p, &as_root, &cap);
+	struct copy_target t;
+	sbx_status s = for_copy(call, r->id, COPY_IN, &t);
 	if (s != SBX_OK) {
 		return s;
-	}
-	if (p->copy_in == NULL) {
-		return provider_unimplemented(p, "copying files in", &call->err);
 	}
 	char path[1400] = "";
 	int fd = -1;
 	if (parts) {
-		staging_path(path, sizeof(path), sb->id, r->upload_id, "in");
-		s = stage_part(call, r, path, cap, &fd);
+		staging_path(path, sizeof(path), t.sb->id, r->upload_id, "in");
+		s = stage_part(call, r, path, t.cap, &fd);
 	} else if ((fd = stage_in_memory(r->tar.data, r->tar.len)) < 0) {
 		s = RPC_FAIL(call, SBX_RESOURCE_EXHAUSTED, "cannot stage the archive: %s", strerror(errno));
 	}
 	if (s == SBX_OK && fd >= 0) {
-		s = p->copy_in(sb->id, &h, r->dest_dir, fd, as_root, &call->err);
+		s = t.p->copy_in(t.sb->id, &t.h, r->dest_dir, fd, t.as_root, &call->err);
 		close(fd);
 		if (parts) {
 			unlink(path);
@@ -226,7 +215,7 @@ sbx_status svc_sandboxes_copy_in(rpc_call *call, const ProtobufCMessage *req, Pr
 	if (s != SBX_OK) {
 		return s;
 	}
-	sandboxes_touch(call->db, sb->id, &call->err);
+	sandboxes_touch(call->db, t.sb->id, &call->err);
 	*resp = &ARENA_MSG(call->arena, Sbx__V1__Empty, sbx__v1__empty__init)->base;
 	return SBX_OK;
 }
@@ -249,16 +238,9 @@ static sbx_status reply_part(rpc_call *call, int fd, int64_t offset, size_t part
 	if (buf == NULL) {
 		return RPC_FAIL(call, SBX_RESOURCE_EXHAUSTED, "out of memory");
 	}
-	size_t got = 0;
-	while (got < n) {
-		ssize_t k = pread(fd, buf + got, n - got, (off_t)offset + (off_t)got);
-		if (k < 0 && errno == EINTR) {
-			continue;
-		}
-		if (k <= 0) {
-			return RPC_FAIL(call, SBX_INTERNAL, "staged archive: %s", k < 0 ? strerror(errno) : "short read");
-		}
-		got += (size_t)k;
+	ssize_t got = fdio_pread_full(fd, buf, n, offset);
+	if (got != (ssize_t)n) {
+		return RPC_FAIL(call, SBX_INTERNAL, "staged archive: %s", got < 0 ? strerror(errno) : "short read");
 	}
 	out->tar.data = buf;
 	out->tar.len = n;
@@ -279,33 +261,26 @@ static sbx_status reply_part(rpc_call *call, int fd, int64_t offset, size_t part
 static sbx_status make_download(rpc_call *call, const Sbx__V1__CopyOutRequest *r, char *path, size_t path_cap,
 				char *id, int *fd_out)
 {
-	Sbx__V1__Sandbox *sb = NULL;
-	sandbox_handle h;
-	const provider_ops *p = NULL;
-	int as_root = 0;
-	uint64_t cap = 0;
-	sbx_status s = for_copy(call, r->id, &sb, &h, &p, &as_root, &cap);
+	struct copy_target t;
+	sbx_status s = for_copy(call, r->id, COPY_OUT, &t);
 	if (s != SBX_OK) {
 		return s;
-	}
-	if (p->copy_out == NULL) {
-		return provider_unimplemented(p, "copying files out", &call->err);
 	}
 	unsigned char rnd[8];
 	randombytes_buf(rnd, sizeof(rnd));
 	sodium_bin2hex(id, 17, rnd, sizeof(rnd));
-	staging_path(path, path_cap, sb->id, id, "out");
+	staging_path(path, path_cap, t.sb->id, id, "out");
 	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		return RPC_FAIL(call, SBX_INTERNAL, "cannot stage the download: %s", strerror(errno));
 	}
-	s = p->copy_out(sb->id, &h, r->path, fd, cap, as_root, &call->err);
+	s = t.p->copy_out(t.sb->id, &t.h, r->path, fd, t.cap, t.as_root, &call->err);
 	if (s != SBX_OK) {
 		close(fd);
 		unlink(path);
 		return s;
 	}
-	sandboxes_touch(call->db, sb->id, &call->err);
+	sandboxes_touch(call->db, t.sb->id, &call->err);
 	*fd_out = fd;
 	return SBX_OK;
 }
@@ -336,17 +311,10 @@ static sbx_status open_download(rpc_call *call, const Sbx__V1__CopyOutRequest *r
 /* The archive in one reply, made in memory. */
 static sbx_status whole_download(rpc_call *call, const Sbx__V1__CopyOutRequest *r, Sbx__V1__CopyOutResponse *out)
 {
-	Sbx__V1__Sandbox *sb = NULL;
-	sandbox_handle h;
-	const provider_ops *p = NULL;
-	int as_root = 0;
-	uint64_t cap = 0;
-	sbx_status s = for_copy(call, r->id, &sb, &h, &p, &as_root, &cap);
+	struct copy_target t;
+	sbx_status s = for_copy(call, r->id, COPY_OUT, &t);
 	if (s != SBX_OK) {
 		return s;
-	}
-	if (p->copy_out == NULL) {
-		return provider_unimplemented(p, "copying files out", &call->err);
 	}
 	int fd = memfd_create("sbx-copy-out", MFD_CLOEXEC);
 	if (fd < 0) {
@@ -354,14 +322,14 @@ static sbx_status whole_download(rpc_call *call, const Sbx__V1__CopyOutRequest *
 	}
 	/* The reply must fit in one message. */
 	size_t one = daemon_info.max_message - 4096;
-	s = p->copy_out(sb->id, &h, r->path, fd, one, as_root, &call->err);
+	s = t.p->copy_out(t.sb->id, &t.h, r->path, fd, one, t.as_root, &call->err);
 	if (s == SBX_RESOURCE_EXHAUSTED) {
 		RPC_FIELD(call, s, "parts", "the archive is larger than one message (%zu bytes): ask for it in parts",
 			  one);
 	}
 	if (s == SBX_OK) {
 		s = reply_part(call, fd, 0, one, "", out);
-		sandboxes_touch(call->db, sb->id, &call->err);
+		sandboxes_touch(call->db, t.sb->id, &call->err);
 	}
 	close(fd);
 	return s;

@@ -12,6 +12,7 @@
 
 #include "db.h"
 #include "executions.h"
+#include "fdio.h"
 #include "rowmap.h"
 
 static const char *const status_names[] = {
@@ -329,24 +330,6 @@ output_log *output_open(const char *dir, const char *id, int64_t cap, err_t *e)
 	return l;
 }
 
-static int write_all_at(int fd, const void *data, size_t len, int64_t at)
-{
-	const char *p = data;
-	while (len > 0) {
-		ssize_t w = pwrite(fd, p, len, (off_t)at);
-		if (w < 0 && errno == EINTR) {
-			continue;
-		}
-		if (w <= 0) {
-			return -1;
-		}
-		p += w;
-		len -= (size_t)w;
-		at += w;
-	}
-	return 0;
-}
-
 /* Writes pending whole blocks directly; keeps the rest pending. */
 static int flush_blocks(output_log *l)
 {
@@ -354,7 +337,7 @@ static int flush_blocks(output_log *l)
 	if (whole == 0) {
 		return 0;
 	}
-	if (write_all_at(l->direct_fd, l->pend, whole, l->flushed) != 0) {
+	if (fdio_pwrite_all(l->direct_fd, l->pend, whole, l->flushed) != 0) {
 		return -1;
 	}
 	l->flushed += (int64_t)whole;
@@ -370,7 +353,7 @@ static int write_direct(output_log *l, const unsigned char *data, size_t len)
 	 * full read of the command's pipe). */
 	size_t whole = len & ~(size_t)(OUT_BLOCK - 1);
 	if (l->pend_len == 0 && whole > 0 && ((uintptr_t)data & (OUT_BLOCK - 1)) == 0) {
-		if (write_all_at(l->direct_fd, data, whole, l->flushed) != 0) {
+		if (fdio_pwrite_all(l->direct_fd, data, whole, l->flushed) != 0) {
 			return -1;
 		}
 		l->flushed += (int64_t)whole;
@@ -389,7 +372,7 @@ static int write_direct(output_log *l, const unsigned char *data, size_t len)
 	}
 	/* The new bytes still only pending: readable now, through the cache. */
 	int64_t from = l->bytes > l->flushed ? l->bytes : l->flushed;
-	return end > from ? write_all_at(l->data_fd, l->pend + (from - l->flushed), (size_t)(end - from), from) : 0;
+	return end > from ? fdio_pwrite_all(l->data_fd, l->pend + (from - l->flushed), (size_t)(end - from), from) : 0;
 }
 
 /* Appends to the data file at l->bytes. */
@@ -410,7 +393,7 @@ static int write_data(output_log *l, const unsigned char *data, size_t len)
 		l->pend = NULL;
 		l->pend_len = 0;
 	}
-	return write_all_at(l->data_fd, data, len, l->bytes);
+	return fdio_pwrite_all(l->data_fd, data, len, l->bytes);
 }
 
 int output_append(output_log *l, uint64_t seq, int stream, int64_t time_ms, const void *data,

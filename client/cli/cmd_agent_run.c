@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "fdio.h"
 
 static volatile int interrupted;
 
@@ -18,19 +19,7 @@ static void on_sigint(int sig)
 static int to_terminal(void *arg, int stream, const void *data, size_t len)
 {
 	(void)arg;
-	const char *p = data;
-	while (len > 0) {
-		ssize_t w = write(stream == 2 ? 2 : 1, p, len);
-		if (w < 0 && errno == EINTR) {
-			continue;
-		}
-		if (w <= 0) {
-			return -1;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
+	return fdio_write_all(stream == 2 ? 2 : 1, data, len);
 }
 
 static int run(struct cli *c, int argc, char **argv)

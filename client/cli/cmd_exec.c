@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "fdio.h"
 
 static volatile int interrupted;
 
@@ -16,27 +17,10 @@ static void on_sigint(int sig)
 	interrupted = interrupted ? SIGKILL : sig;
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0 && errno == EINTR) {
-			continue;
-		}
-		if (w <= 0) {
-			return -1;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 static int to_terminal(void *arg, int stream, const void *data, size_t len)
 {
 	(void)arg;
-	return write_all(stream == 2 ? 2 : 1, data, len);
+	return fdio_write_all(stream == 2 ? 2 : 1, data, len);
 }
 
 /* Follows to the end; returns the command's exit code (128+signal when it

@@ -28,6 +28,7 @@
 #include <jansson.h>
 
 #include "db.h"
+#include "fdio.h"
 #include "docker.h"
 #include "clock.h"
 #include "provider.h"
@@ -930,16 +931,9 @@ static size_t archive_write(char *ptr, size_t size, size_t n, void *arg)
 		k->over = 1;
 		return 0;
 	}
-	for (size_t done = 0; done < add;) {
-		ssize_t w = write(k->fd, ptr + done, add - done);
-		if (w < 0 && errno == EINTR) {
-			continue;
-		}
-		if (w <= 0) {
-			k->failed = w < 0 ? errno : ENOSPC;
-			return 0;
-		}
-		done += (size_t)w;
+	if (fdio_write_all(k->fd, ptr, add) != 0) {
+		k->failed = errno;
+		return 0;
 	}
 	k->len += add;
 	return add;

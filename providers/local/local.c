@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "fdio.h"
 #include "provider.h"
 
 #define SANDBOX_UID 1000
@@ -917,17 +918,9 @@ static int capture_out(void *arg, int stream, const void *data, size_t len)
 		c->over = 1;
 		return -1;
 	}
-	const char *p = data;
-	for (size_t done = 0; done < len;) {
-		ssize_t w = write(c->fd, p + done, len - done);
-		if (w < 0 && errno == EINTR) {
-			continue;
-		}
-		if (w <= 0) {
-			c->failed = w < 0 ? errno : ENOSPC;
-			return -1;
-		}
-		done += (size_t)w;
+	if (fdio_write_all(c->fd, data, len) != 0) {
+		c->failed = errno;
+		return -1;
 	}
 	c->len += len;
 	return 0;
