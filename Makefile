@@ -10,7 +10,7 @@ SAN      ?=
 
 APT_PACKAGES := build-essential pkg-config libnng-dev libprotobuf-c-dev protobuf-c-compiler \
                 protobuf-compiler libsqlite3-dev libcurl4-openssl-dev libsodium-dev \
-                libjansson-dev libseccomp-dev libcmocka-dev sqlite3 busybox-static tar \
+                libjansson-dev libseccomp-dev libcmocka-dev sqlite3 busybox-static tar e2fsprogs \
                 docker.io curl
 
 CC       ?= cc

@@ -426,6 +426,50 @@ static void test_volumes_under_allowed_roots(void **state)
 	sbx_free(sb);
 }
 
+/* resources.disk_gb gives a sandbox its own file system of that size:
+ * filling it is ENOSPC inside, it outlives stop/start, and destroy leaves
+ * no image, mount or loop device behind. */
+static void test_disk_size_is_enforced(void **state)
+{
+	(void)state;
+	Sbx__V1__CreateSandboxRequest r = SBX__V1__CREATE_SANDBOX_REQUEST__INIT;
+	Sbx__V1__Resources res = SBX__V1__RESOURCES__INIT;
+	res.disk_gb = 1;
+	res.memory_mb = 512;
+	r.name = "smalldisk";
+	r.resources = &res;
+	Sbx__V1__Sandbox *sb = NULL;
+	sbx_error e;
+	assert_int_equal(sbx_sandboxes_create(admin, &r, &sb, &e), SBX_OK);
+	char id[64];
+	snprintf(id, sizeof(id), "%s", sb->id);
+	sbx_free(sb);
+	char *out = NULL;
+	int rc;
+	/* A 1 GiB file system, the sandbox user's to write. */
+	assert_int_equal(harness_sh(admin, id, "df -k /workspace | tail -1 | awk '{print ($2 > 900000 && $2 < 1100000)}'; echo kept > /workspace/marker", 10, &out, NULL, &rc), SBX_OK);
+	assert_int_equal(rc, 0);
+	assert_string_equal(out, "1\n");
+	free(out);
+	assert_int_equal(harness_sh(admin, id, "dd if=/dev/zero of=/workspace/fill bs=1M count=1200 2>&1 | grep -c 'No space left'", 60, &out, NULL, &rc), SBX_OK);
+	assert_string_equal(out, "1\n");
+	free(out);
+	assert_int_equal(ref_call(sbx_sandboxes_stop, id, SBX__V1__SANDBOX_STATUS__STOPPED), SBX_OK);
+	char cmd[2048];
+	/* Stopped: unmounted, the loop device released, the image kept. */
+	snprintf(cmd, sizeof(cmd), "! grep -q ' %s/data/sandboxes/%s/disk ' /proc/mounts && test -f %s/data/sandboxes/%s/disk.img && test -z \"$(losetup -j %s/data/sandboxes/%s/disk.img)\"",
+		 d.dir, id, d.dir, id, d.dir, id);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(ref_call(sbx_sandboxes_start, id, SBX__V1__SANDBOX_STATUS__RUNNING), SBX_OK);
+	assert_int_equal(harness_sh(admin, id, "rm /workspace/fill; cat /workspace/marker; touch /workspace/more && echo writable", 10, &out, NULL, &rc), SBX_OK);
+	assert_string_equal(out, "kept\nwritable\n");
+	free(out);
+	destroy(id);
+	snprintf(cmd, sizeof(cmd), "test ! -e %s/data/sandboxes/%s && ! grep -q '%s' /proc/mounts && ! losetup -a | grep -q '%s'",
+		 d.dir, id, id, id);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void test_image_import_and_overlay_sharing(void **state)
 {
 	(void)state;
@@ -451,25 +495,33 @@ static void test_image_import_and_overlay_sharing(void **state)
 	Sbx__V1__CreateSandboxRequest r = SBX__V1__CREATE_SANDBOX_REQUEST__INIT;
 	r.image = "bb";
 	r.name = "img-a";
+	/* a has its own disk: its overlay layers live there. */
+	Sbx__V1__Resources res = SBX__V1__RESOURCES__INIT;
+	res.disk_gb = 1;
+	r.resources = &res;
 	Sbx__V1__Sandbox *sb = NULL;
 	sbx_error e;
 	assert_int_equal(sbx_sandboxes_create(admin, &r, &sb, &e), SBX_OK);
 	snprintf(a, sizeof(a), "%s", sb->id);
 	sbx_free(sb);
+	r.resources = NULL;
 	r.name = "img-b";
 	assert_int_equal(sbx_sandboxes_create(admin, &r, &sb, &e), SBX_OK);
 	snprintf(b, sizeof(b), "%s", sb->id);
 	sbx_free(sb);
 	int rc;
-	/* Each sees the image and keeps its own changes. */
-	assert_int_equal(harness_sh(admin, a, "cat /etc/os-name; echo mine > /only-a; ls /usr 2>&1 | head -c 0", 10, &out, NULL, &rc), SBX_OK);
-	assert_string_equal(out, "image-os\n");
+	/* Each sees the image and keeps its own changes (init writes each
+	 * one's /etc/hostname into its upper layer). */
+	assert_int_equal(harness_sh(admin, a, "cat /etc/os-name /etc/hostname", 10, &out, NULL, &rc), SBX_OK);
+	assert_string_equal(out, "image-os\nimg-a\n");
 	free(out);
-	assert_int_equal(harness_sh(admin, b, "cat /etc/os-name; ls /only-a 2>/dev/null || echo not-shared", 10, &out, NULL, &rc), SBX_OK);
-	assert_string_equal(out, "image-os\nnot-shared\n");
+	assert_int_equal(harness_sh(admin, b, "cat /etc/os-name /etc/hostname", 10, &out, NULL, &rc), SBX_OK);
+	assert_string_equal(out, "image-os\nimg-b\n");
 	free(out);
-	/* The image itself is untouched. */
-	snprintf(cmd, sizeof(cmd), "test ! -e %s/data/images/bb/rootfs/only-a", d.dir);
+	/* The image itself is untouched; a's changes are on a's own disk. */
+	snprintf(cmd, sizeof(cmd),
+		 "test ! -e %s/data/images/bb/rootfs/etc/hostname && grep -qx img-a %s/data/sandboxes/%s/disk/upper/etc/hostname",
+		 d.dir, d.dir, a);
 	assert_int_equal(system(cmd), 0);
 	/* In use: not deletable. */
 	Sbx__V1__ImageRef ir = SBX__V1__IMAGE_REF__INIT;
@@ -673,6 +725,7 @@ int main(void)
 		cmocka_unit_test(test_templates),
 		cmocka_unit_test(test_daemon_kill9_and_recovery),
 		cmocka_unit_test(test_volumes_under_allowed_roots),
+		cmocka_unit_test(test_disk_size_is_enforced),
 		cmocka_unit_test(test_image_import_and_overlay_sharing),
 		cmocka_unit_test(test_copy_in_and_out),
 		cmocka_unit_test(test_copy_large_in_parts),

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "disk.h"
 #include "fdio.h"
 #include "provider.h"
 
@@ -329,27 +330,52 @@ static void remove_tree(const char *dir)
 	nftw(dir, rm_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
+/* The sandbox's writable places. With a disk size they live on the
+ * sandbox's own disk (disk.h), reached through links of the same names,
+ * so everything else finds them where it always does. */
+static const char *const writable_dirs[] = {"workspace", "upper", "work"};
+
+static sbx_status make_dir(const char *path, err_t *e)
+{
+	/* Explicit modes: sbxd's umask (077) is for its own files, and the
+	 * upper dir's mode becomes the mode of the sandbox's "/". */
+	if ((mkdir(path, 0755) != 0 && errno != EEXIST) || chmod(path, 0755) != 0) {
+		return err_set(e, SBX_INTERNAL, "mkdir %s: %s", path, strerror(errno));
+	}
+	return SBX_OK;
+}
+
 static sbx_status make_dirs(const sandbox_spec *s, err_t *e)
 {
-	char dir[1200], sub[1300];
+	char dir[1200], sub[1300], target[1300];
 	sandbox_dir(s->id, NULL, dir, sizeof(dir));
 	if (mkdir(dir, 0711) != 0 && errno != EEXIST) {
 		return err_set(e, SBX_INTERNAL, "mkdir %s: %s", dir, strerror(errno));
 	}
-	static const char *const subs[] = {"root", "workspace", "upper", "work"};
-	for (size_t i = 0; i < 4; i++) {
-		sandbox_dir(s->id, subs[i], sub, sizeof(sub));
-		/* Explicit modes: sbxd's umask (077) is for its own files, and the
-		 * upper dir's mode becomes the mode of the sandbox's "/". */
-		if ((mkdir(sub, 0755) != 0 && errno != EEXIST) || chmod(sub, 0755) != 0) {
-			return err_set(e, SBX_INTERNAL, "mkdir %s: %s", sub, strerror(errno));
+	sandbox_dir(s->id, "root", sub, sizeof(sub));
+	sbx_status st = make_dir(sub, e);
+	if (st == SBX_OK && s->disk_gb > 0) {
+		st = disk_attach(dir, s->disk_gb, e);
+	}
+	for (size_t i = 0; st == SBX_OK && i < sizeof(writable_dirs) / sizeof(writable_dirs[0]); i++) {
+		sandbox_dir(s->id, writable_dirs[i], sub, sizeof(sub));
+		if (s->disk_gb > 0) {
+			snprintf(target, sizeof(target), "%s/disk/%s", dir, writable_dirs[i]);
+			st = make_dir(target, e);
+			char rel[64];
+			snprintf(rel, sizeof(rel), "disk/%s", writable_dirs[i]);
+			if (st == SBX_OK && symlink(rel, sub) != 0 && errno != EEXIST) {
+				st = err_set(e, SBX_INTERNAL, "symlink %s: %s", sub, strerror(errno));
+			}
+		} else {
+			st = make_dir(sub, e);
 		}
 	}
 	sandbox_dir(s->id, "workspace", sub, sizeof(sub));
-	if (!s->run_as_root && chown(sub, SANDBOX_UID, SANDBOX_GID) != 0) {
-		return err_set(e, SBX_INTERNAL, "chown %s: %s", sub, strerror(errno));
+	if (st == SBX_OK && !s->run_as_root && chown(sub, SANDBOX_UID, SANDBOX_GID) != 0) {
+		st = err_set(e, SBX_INTERNAL, "chown %s: %s", sub, strerror(errno));
 	}
-	return SBX_OK;
+	return st;
 }
 
 static sbx_status check_spec(const sandbox_spec *s, err_t *e)
@@ -409,6 +435,7 @@ static sbx_status local_create(const sandbox_spec *s, sandbox_handle *h, err_t *
 	if (st != SBX_OK) {
 		char dir[1200];
 		sandbox_dir(s->id, NULL, dir, sizeof(dir));
+		disk_detach(dir);
 		remove_tree(dir);
 	}
 	return st;
@@ -442,6 +469,9 @@ static sbx_status local_stop(const char *id, sandbox_handle *h, err_t *e)
 	}
 	cg_kill_all(id);
 	cg_destroy(id, NULL);
+	char dir[1200];
+	sandbox_dir(id, NULL, dir, sizeof(dir));
+	disk_detach(dir);
 	return SBX_OK;
 }
 
