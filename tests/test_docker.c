@@ -129,6 +129,39 @@ static void test_spec_is_mapped_faithfully(void **state)
 	free(id);
 }
 
+/* A disk size goes to the engine as StorageOpt; an engine whose storage
+ * cannot enforce it (overlay2 on ext4, as here) refuses, and the caller
+ * is told which field cannot be honoured, never given an unlimited disk. */
+static void test_disk_size_is_enforced_or_refused(void **state)
+{
+	(void)state;
+	Sbx__V1__CreateSandboxRequest r = SBX__V1__CREATE_SANDBOX_REQUEST__INIT;
+	Sbx__V1__Resources res = SBX__V1__RESOURCES__INIT;
+	res.disk_gb = 1;
+	r.provider = "docker";
+	r.image = "sbx-busybox";
+	r.name = "disk";
+	r.resources = &res;
+	Sbx__V1__Sandbox *sb = NULL;
+	sbx_error e;
+	sbx_status s = sbx_sandboxes_create(admin, &r, &sb, &e);
+	if (s == SBX_OK) {
+		char *out = NULL, name[96];
+		snprintf(name, sizeof(name), "sbx-%s", sb->id);
+		assert_int_equal(harness_docker(&k, &out, "inspect", "-f", "{{.HostConfig.StorageOpt.size}}", name,
+						(char *)NULL),
+				 0);
+		assert_string_equal(out, "1G\n");
+		free(out);
+		destroy(sb->id);
+		sbx_free(sb);
+		return;
+	}
+	assert_int_equal(s, SBX_FAILED_PRECONDITION);
+	assert_string_equal(e.field, "resources.disk_gb");
+	assert_non_null(strstr(e.message, "cannot limit"));
+}
+
 static void test_exec_streams_codes_stdin_timeout(void **state)
 {
 	(void)state;
@@ -284,6 +317,21 @@ static void test_restart_refinds_containers_and_orphans(void **state)
 	(void)state;
 	char *keep = create("keep", 0, SBX_OK);
 	char *lost = create("lost", 0, SBX_OK);
+	/* A command running in keep when sbxd dies. */
+	Sbx__V1__StartExecutionRequest xr = SBX__V1__START_EXECUTION_REQUEST__INIT;
+	char *argv[] = {"sleep", "4242"};
+	xr.sandbox_id = keep;
+	xr.argv = argv;
+	xr.n_argv = 2;
+	Sbx__V1__StartExecutionResponse *xs = NULL;
+	assert_int_equal(sbx_executions_start(admin, &xr, &xs, NULL), SBX_OK);
+	sbx_free(xs);
+	int seen = 0;
+	for (int i = 0; i < 100 && !seen; i++) {
+		seen = system("pgrep -x -f 'sleep 4242' >/dev/null") == 0;
+		usleep(50000);
+	}
+	assert_true(seen);
 	sbx_disconnect(admin);
 	harness_stop(&d, SIGKILL);
 	/* While sbxd is down, one container goes. */
@@ -312,6 +360,8 @@ static void test_restart_refinds_containers_and_orphans(void **state)
 	assert_int_equal(harness_sh(admin, keep, "echo still here", 20, &out, NULL, &rc), SBX_OK);
 	assert_string_equal(out, "still here\n");
 	free(out);
+	/* The orphaned command was ended when keep was re-attached. */
+	assert_int_not_equal(system("pgrep -x -f 'sleep 4242' >/dev/null"), 0);
 	/* clean reports the stray; --orphans removes it. */
 	Sbx__V1__CleanSandboxesRequest cr = SBX__V1__CLEAN_SANDBOXES_REQUEST__INIT;
 	cr.dry_run = 1;
@@ -411,6 +461,7 @@ int main(void)
 		cmocka_unit_test(test_spec_is_mapped_faithfully),
 		cmocka_unit_test(test_exec_streams_codes_stdin_timeout),
 		cmocka_unit_test(test_lifecycle_keeps_workspace),
+		cmocka_unit_test(test_disk_size_is_enforced_or_refused),
 		cmocka_unit_test(test_copy_through_archive_api),
 		cmocka_unit_test(test_restart_refinds_containers_and_orphans),
 		cmocka_unit_test(test_engine_absent_and_missing_image),

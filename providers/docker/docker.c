@@ -396,6 +396,13 @@ static char *create_body(const sandbox_spec *s, const char *workspace)
 				 "CapDrop", "ALL",
 				 "SecurityOpt", "no-new-privileges",
 				 "Privileged", 0);
+	if (s->disk_gb > 0) {
+		/* Enforced by engines whose storage can (overlay2 on xfs with
+		 * pquota, btrfs, zfs); the others refuse the create, and we say so. */
+		char size[32];
+		snprintf(size, sizeof(size), "%lldG", (long long)s->disk_gb);
+		json_object_set_new(host, "StorageOpt", json_pack("{s:s}", "size", size));
+	}
 	if (s->run_as_root) {
 		/* Root inside keeps docker's usual set, minus raw networking. */
 		json_object_set_new(host, "CapAdd",
@@ -448,6 +455,10 @@ static sbx_status create_container(const sandbox_spec *s, const char *workspace,
 		}
 		if (r == SBX_OK) {
 			r = api_error(st, resp, "create", e);
+			if (s->disk_gb > 0 && strstr(e->message, "storage-opt") != NULL) {
+				r = err_field(e, SBX_FAILED_PRECONDITION, "resources.disk_gb",
+					      "this Docker engine cannot limit a container's disk: %.300s", e->message);
+			}
 		}
 		free(resp);
 		free(body);
@@ -545,6 +556,8 @@ static sbx_status docker_destroy(const char *id, sandbox_handle *h, err_t *e)
 	return s;
 }
 
+static void kill_leftover_execs(json_t *container);
+
 static sbx_status docker_reattach(const char *id, sandbox_handle *h, sandbox_liveness *out, err_t *e)
 {
 	(void)id;
@@ -561,6 +574,7 @@ static sbx_status docker_reattach(const char *id, sandbox_handle *h, sandbox_liv
 	json_t *state = json_object_get(j, "State");
 	if (json_is_true(json_object_get(state, "Running"))) {
 		*out = json_is_true(json_object_get(state, "Paused")) ? SANDBOX_PAUSED_ALIVE : SANDBOX_ALIVE;
+		kill_leftover_execs(j);
 	}
 	json_decref(j);
 	free(body);
@@ -737,6 +751,26 @@ static sbx_status exec_inspect(const char *eid, int64_t *pid, int *exit_code, in
 	return s;
 }
 
+/* After a daemon restart, commands the previous daemon started in this
+ * container have nobody reading them; their executions are recorded as
+ * interrupted, so they are ended too, as native sandboxes' are. */
+static void kill_leftover_execs(json_t *container)
+{
+	json_t *ids = json_object_get(container, "ExecIDs");
+	size_t i;
+	json_t *v;
+	json_array_foreach(ids, i, v)
+	{
+		int64_t pid = 0;
+		int code = 0, running = 0;
+		err_t ignored;
+		if (json_is_string(v) && exec_inspect(json_string_value(v), &pid, &code, &running, &ignored) == SBX_OK &&
+		    running && pid > 1) {
+			kill_tree((pid_t)pid, SIGKILL);
+		}
+	}
+}
+
 static sbx_status exec_create(const char *cid, const exec_request *r, char *eid, size_t cap, err_t *e)
 {
 	json_t *cmd = json_array(), *env = json_array();
@@ -826,16 +860,7 @@ static sbx_status exec_stream(const char *eid, const exec_request *r, exec_resul
 	size_t early = hl - (size_t)(end + 4 - head);
 	docker_demux_feed(&dm, (const uint8_t *)end + 4, early, r->on_output, r->arg);
 	if (r->has_stdin && r->stdin_len > 0) {
-		const char *p = r->stdin_data;
-		size_t left = r->stdin_len;
-		while (left > 0) {
-			ssize_t w = write(fd, p, left);
-			if (w <= 0) {
-				break;
-			}
-			p += w;
-			left -= (size_t)w;
-		}
+		fdio_write_all(fd, r->stdin_data, r->stdin_len); /* a command that stops reading ends it */
 	}
 	shutdown(fd, SHUT_WR); /* end of stdin */
 	int64_t deadline = r->timeout_seconds > 0 ? clock_mono_ms() + r->timeout_seconds * 1000LL : 0;
