@@ -29,3 +29,14 @@ void clock_rfc3339(char *buf, size_t cap)
 	gmtime_r(&t, &tm);
 	strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
+
+void clock_rfc3339_ms(char *buf, size_t cap)
+{
+	int64_t ms = clock_wall_ms();
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	char base[32];
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, cap, "%s.%03dZ", base, (int)(ms % 1000));
+}

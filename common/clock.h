@@ -13,5 +13,7 @@ int64_t clock_wall_ms(void);
 
 /* Current UTC time as "2026-11-25T04:30:00Z" (buf of at least 32). */
 void clock_rfc3339(char *buf, size_t cap);
+/* The same with milliseconds: "2026-11-25T04:30:00.123Z". */
+void clock_rfc3339_ms(char *buf, size_t cap);
 
 #endif

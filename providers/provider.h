@@ -68,7 +68,8 @@ typedef struct sandbox_metrics {
 	int64_t memory_bytes;
 	int64_t memory_limit;
 	int64_t pids;
-	int64_t disk_bytes;
+	int64_t disk_bytes; /* on the sandbox's own disk */
+	int64_t disk_limit; /* 0: no disk of its own */
 } sandbox_metrics;
 
 /* Liveness of a sandbox found in the database at start-up. */

@@ -79,6 +79,7 @@ static int pass(void)
 				 set->max_runtime_hours);
 			for_each(db, a, where, sandboxes_stop_for, "stopped at max_runtime_hours");
 		}
+		for_each(db, a, "status IN ('running', 'paused')", sandboxes_record_stats_for, "");
 		char dir[1100];
 		snprintf(dir, sizeof(dir), "%s/executions", daemon_info.data_dir);
 		output_prune(dir, set->log_retention_days);

@@ -25,6 +25,10 @@ sbx_status svc_settings_current(rpc_call *call, Sbx__V1__SandboxSettings **out);
 sbx_status svc_sandbox_load(rpc_call *call, const char *id, Sbx__V1__Sandbox **sb, sandbox_handle *h,
 			    const provider_ops **p);
 
+/* Reads and records a running sandbox's resource use on the daemon's own
+ * account (the janitor); `reason` is unused. */
+sbx_status sandboxes_record_stats_for(sqlite3 *db, const char *id, const char *reason, err_t *e);
+
 /* Removes staged copy archives not touched for `max_age_s` seconds. */
 void copy_staging_prune(int max_age_s);
 

@@ -123,6 +123,15 @@ static void test_spec_is_mapped_faithfully(void **state)
 	snprintf(want, sizeof(want), "134217728 500000000 100 none [ALL] [no-new-privileges] 1000:1000 true %s\n", id);
 	assert_string_equal(out, want);
 	free(out);
+	/* Stats come from the engine's stats, at once (one-shot). */
+	Sbx__V1__SandboxRef ref = SBX__V1__SANDBOX_REF__INIT;
+	ref.id = id;
+	Sbx__V1__SandboxStats *st = NULL;
+	assert_int_equal(sbx_sandboxes_stats(admin, &ref, &st, NULL), SBX_OK);
+	assert_int_equal(st->memory_limit, 128LL << 20);
+	assert_true(st->memory_bytes > 0);
+	assert_true(st->pids >= 1);
+	sbx_free(st);
 	destroy(id);
 	/* Removed from the engine too. */
 	assert_int_not_equal(harness_docker(&k, NULL, "inspect", name, (char *)NULL), 0);

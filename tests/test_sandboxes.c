@@ -470,6 +470,84 @@ static void test_disk_size_is_enforced(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* Stats reads the sandbox's cgroups (and its own disk), records every
+ * reading, and works out CPU use between readings; history reads them
+ * back; the CLI shows them. */
+static void test_stats_read_and_recorded(void **state)
+{
+	(void)state;
+	Sbx__V1__CreateSandboxRequest cr = SBX__V1__CREATE_SANDBOX_REQUEST__INIT;
+	Sbx__V1__Resources res = SBX__V1__RESOURCES__INIT;
+	res.memory_mb = 256;
+	res.disk_gb = 1;
+	cr.name = "measured";
+	cr.resources = &res;
+	Sbx__V1__Sandbox *sb = NULL;
+	sbx_error e;
+	assert_int_equal(sbx_sandboxes_create(admin, &cr, &sb, &e), SBX_OK);
+	char id[64];
+	snprintf(id, sizeof(id), "%s", sb->id);
+	sbx_free(sb);
+	Sbx__V1__SandboxRef r = SBX__V1__SANDBOX_REF__INIT;
+	r.id = id;
+	Sbx__V1__SandboxStats *s = NULL;
+	assert_int_equal(sbx_sandboxes_stats(admin, &r, &s, &e), SBX_OK);
+	assert_string_equal(s->sandbox_id, id);
+	assert_int_equal(s->memory_limit, 256LL << 20);
+	assert_true(s->pids >= 1);
+	assert_true(s->disk_limit > (900LL << 20) && s->disk_limit <= (1LL << 30));
+	int64_t cpu0 = s->cpu_usage_ns, disk0 = s->disk_bytes;
+	sbx_free(s);
+	/* Busy for a while, and 20 MB on its disk. */
+	int rc;
+	assert_int_equal(harness_sh(admin, id,
+				    "head -c 20000000 /dev/urandom > /workspace/f; i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done",
+				    60, NULL, NULL, &rc),
+			 SBX_OK);
+	assert_int_equal(rc, 0);
+	assert_int_equal(sbx_sandboxes_stats(admin, &r, &s, &e), SBX_OK);
+	assert_true(s->cpu_usage_ns > cpu0);
+	assert_true(s->cpu_percent > 0);
+	assert_true(s->disk_bytes >= disk0 + 19000000);
+	sbx_free(s);
+	/* Both readings were recorded, newest first. */
+	Sbx__V1__StatsHistoryRequest hr = SBX__V1__STATS_HISTORY_REQUEST__INIT;
+	hr.id = id;
+	Sbx__V1__StatsHistoryResponse *h = NULL;
+	assert_int_equal(sbx_sandboxes_stats_history(admin, &hr, &h, &e), SBX_OK);
+	assert_true(h->n_samples >= 2);
+	assert_true(strcmp(h->samples[0]->recorded_at, h->samples[1]->recorded_at) > 0);
+	assert_true(h->samples[0]->cpu_usage_ns > h->samples[1]->cpu_usage_ns);
+	sbx_free(h);
+	hr.since = "2999-01-01T00:00:00Z";
+	assert_int_equal(sbx_sandboxes_stats_history(admin, &hr, &h, &e), SBX_OK);
+	assert_int_equal(h->n_samples, 0);
+	sbx_free(h);
+	/* Bad input is named. */
+	hr.since = "yesterday";
+	assert_int_equal(sbx_sandboxes_stats_history(admin, &hr, &h, &e), SBX_INVALID_ARGUMENT);
+	assert_string_equal(e.field, "since");
+	hr.since = "";
+	hr.limit = 5000;
+	assert_int_equal(sbx_sandboxes_stats_history(admin, &hr, &h, &e), SBX_INVALID_ARGUMENT);
+	assert_string_equal(e.field, "limit");
+	r.id = "no-such-sandbox";
+	assert_int_equal(sbx_sandboxes_stats(admin, &r, &s, &e), SBX_NOT_FOUND);
+	/* The CLI's table. */
+	char *out = NULL, *err = NULL;
+	assert_int_equal(harness_cli(&d, NULL, &out, &err, "stats", id, (char *)NULL), 0);
+	assert_non_null(strstr(out, "MEM USAGE / LIMIT"));
+	assert_non_null(strstr(out, "/ 256.0MiB"));
+	assert_non_null(strstr(out, id));
+	free(out);
+	free(err);
+	/* Stopped: nothing to measure. */
+	assert_int_equal(ref_call(sbx_sandboxes_stop, id, SBX__V1__SANDBOX_STATUS__STOPPED), SBX_OK);
+	r.id = id;
+	assert_int_equal(sbx_sandboxes_stats(admin, &r, &s, &e), SBX_FAILED_PRECONDITION);
+	destroy(id);
+}
+
 static void test_image_import_and_overlay_sharing(void **state)
 {
 	(void)state;
@@ -726,6 +804,7 @@ int main(void)
 		cmocka_unit_test(test_daemon_kill9_and_recovery),
 		cmocka_unit_test(test_volumes_under_allowed_roots),
 		cmocka_unit_test(test_disk_size_is_enforced),
+		cmocka_unit_test(test_stats_read_and_recorded),
 		cmocka_unit_test(test_image_import_and_overlay_sharing),
 		cmocka_unit_test(test_copy_in_and_out),
 		cmocka_unit_test(test_copy_large_in_parts),

@@ -22,5 +22,6 @@ int cmd_cost(struct cli *c, int argc, char **argv);
 int cmd_agent(struct cli *c, int argc, char **argv);
 int cmd_images(struct cli *c, int argc, char **argv);
 int cmd_cp(struct cli *c, int argc, char **argv);
+int cmd_stats(struct cli *c, int argc, char **argv);
 
 #endif

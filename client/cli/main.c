@@ -19,6 +19,7 @@ static const struct cli_command commands[] = {
 	{"clean", cmd_sandbox_verb, "clean [--dry-run]", "destroy expired, dead and failed sandboxes"},
 	{"exec", cmd_exec, "exec [-e K=V] [-w DIR] [-i] ID -- CMD...", "run a command, streaming its output"},
 	{"cp", cmd_cp, "cp SRC ID:DIR | cp ID:PATH DIR", "copy files in and out (tar)"},
+	{"stats", cmd_stats, "stats [ID...] | stats --history ID", "CPU, memory, pids and disk use"},
 	{"logs", cmd_logs, "logs [-f] EXECUTION", "an execution's output"},
 	{"executions", cmd_executions, "executions ls|get", "the record of executions"},
 	{"cost", cmd_cost, "cost [SANDBOX]", "tokens and cost, per sandbox or in total"},

@@ -585,7 +585,8 @@ static sbx_status docker_metrics(const char *id, const sandbox_handle *h, sandbo
 {
 	(void)id;
 	char path[512];
-	snprintf(path, sizeof(path), "/containers/%s/stats?stream=false", h->ref);
+	/* one-shot: answer now, not after a second sample a second later. */
+	snprintf(path, sizeof(path), "/containers/%s/stats?stream=false&one-shot=true", h->ref);
 	long st = 0;
 	char *body = NULL;
 	sbx_status s = call("GET", path, NULL, 10000, &st, &body, e);

@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -174,4 +175,17 @@ void disk_detach(const char *dir)
 	if (is_mounted(mnt)) {
 		umount2(mnt, MNT_DETACH);
 	}
+}
+
+int disk_usage(const char *dir, int64_t *used, int64_t *total)
+{
+	char mnt[1300];
+	snprintf(mnt, sizeof(mnt), "%s/disk", dir);
+	struct statvfs v;
+	if (!is_mounted(mnt) || statvfs(mnt, &v) != 0) {
+		return 0;
+	}
+	*total = (int64_t)v.f_blocks * (int64_t)v.f_frsize;
+	*used = (int64_t)(v.f_blocks - v.f_bfree) * (int64_t)v.f_frsize;
+	return 1;
 }

@@ -20,4 +20,8 @@ sbx_status disk_attach(const char *dir, int64_t gb, err_t *e);
  * no-op for a sandbox without one. */
 void disk_detach(const char *dir);
 
+/* Whether the sandbox in `dir` has its disk mounted; with its used and
+ * total bytes. */
+int disk_usage(const char *dir, int64_t *used, int64_t *total);
+
 #endif

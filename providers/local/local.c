@@ -1007,7 +1007,13 @@ static sbx_status local_metrics(const char *id, const sandbox_handle *h, sandbox
 				err_t *e)
 {
 	(void)h;
-	return cg_metrics(id, m, e);
+	sbx_status st = cg_metrics(id, m, e);
+	char dir[1200];
+	sandbox_dir(id, NULL, dir, sizeof(dir));
+	if (st == SBX_OK && !disk_usage(dir, &m->disk_bytes, &m->disk_limit)) {
+		m->disk_bytes = m->disk_limit = 0;
+	}
+	return st;
 }
 
 static sbx_status local_reattach(const char *id, sandbox_handle *h, sandbox_liveness *out,

@@ -1,0 +1,1 @@
+ALTER TABLE sandbox_metrics DROP COLUMN disk_limit;
