@@ -426,24 +426,30 @@ static void test_volumes_under_allowed_roots(void **state)
 	sbx_free(sb);
 }
 
+/* A running sandbox with a memory limit and a disk of its own; its id in `id`. */
+static void create_with_disk(const char *name, int64_t memory_mb, int64_t disk_gb, char id[64])
+{
+	Sbx__V1__CreateSandboxRequest r = SBX__V1__CREATE_SANDBOX_REQUEST__INIT;
+	Sbx__V1__Resources res = SBX__V1__RESOURCES__INIT;
+	res.disk_gb = disk_gb;
+	res.memory_mb = memory_mb;
+	r.name = (char *)name;
+	r.resources = &res;
+	Sbx__V1__Sandbox *sb = NULL;
+	sbx_error e;
+	assert_int_equal(sbx_sandboxes_create(admin, &r, &sb, &e), SBX_OK);
+	snprintf(id, 64, "%s", sb->id);
+	sbx_free(sb);
+}
+
 /* resources.disk_gb gives a sandbox its own file system of that size:
  * filling it is ENOSPC inside, it outlives stop/start, and destroy leaves
  * no image, mount or loop device behind. */
 static void test_disk_size_is_enforced(void **state)
 {
 	(void)state;
-	Sbx__V1__CreateSandboxRequest r = SBX__V1__CREATE_SANDBOX_REQUEST__INIT;
-	Sbx__V1__Resources res = SBX__V1__RESOURCES__INIT;
-	res.disk_gb = 1;
-	res.memory_mb = 512;
-	r.name = "smalldisk";
-	r.resources = &res;
-	Sbx__V1__Sandbox *sb = NULL;
-	sbx_error e;
-	assert_int_equal(sbx_sandboxes_create(admin, &r, &sb, &e), SBX_OK);
 	char id[64];
-	snprintf(id, sizeof(id), "%s", sb->id);
-	sbx_free(sb);
+	create_with_disk("smalldisk", 512, 1, id);
 	char *out = NULL;
 	int rc;
 	/* A 1 GiB file system, the sandbox user's to write. */
@@ -476,18 +482,9 @@ static void test_disk_size_is_enforced(void **state)
 static void test_stats_read_and_recorded(void **state)
 {
 	(void)state;
-	Sbx__V1__CreateSandboxRequest cr = SBX__V1__CREATE_SANDBOX_REQUEST__INIT;
-	Sbx__V1__Resources res = SBX__V1__RESOURCES__INIT;
-	res.memory_mb = 256;
-	res.disk_gb = 1;
-	cr.name = "measured";
-	cr.resources = &res;
-	Sbx__V1__Sandbox *sb = NULL;
-	sbx_error e;
-	assert_int_equal(sbx_sandboxes_create(admin, &cr, &sb, &e), SBX_OK);
 	char id[64];
-	snprintf(id, sizeof(id), "%s", sb->id);
-	sbx_free(sb);
+	create_with_disk("measured", 256, 1, id);
+	sbx_error e;
 	Sbx__V1__SandboxRef r = SBX__V1__SANDBOX_REF__INIT;
 	r.id = id;
 	Sbx__V1__SandboxStats *s = NULL;
