@@ -438,7 +438,10 @@ sbx_status sbx_call(sbx_client *c, const char *method, const ProtobufCMessage *r
 	char key[40] = "";
 	if (copt && copt->idempotency_key) {
 		snprintf(key, sizeof(key), "%s", copt->idempotency_key);
-	} else if ((m->flags & M_READONLY) == 0) {
+	} else if ((m->flags & (M_READONLY | M_IDEMPOTENT)) == 0) {
+		/* Only writes that would apply twice need a key: an idempotent
+		 * one is simply sent again, sparing the daemon a hash of the
+		 * request and a stored reply (a copy's every 2 MiB part). */
 		new_key(key);
 	}
 	int retryable = (m->flags & (M_IDEMPOTENT | M_READONLY)) != 0;
