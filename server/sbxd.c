@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,6 +183,12 @@ static int fail(const char *what, const err_t *e)
 
 int main(int argc, char **argv)
 {
+	/* Megabyte buffers (messages, output chunks, copy parts) come and go
+	 * on every call. From mmap each one would be fresh pages, faulted in
+	 * one by one on every use, which costs more than the copy itself on a
+	 * VM; kept in malloc's heaps they are reused warm. */
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 32 << 20);
 	struct config c = {0};
 	char data[1024], db[1024], listen[1024], events[1024], path[1100];
 	err_t e;
