@@ -136,9 +136,9 @@ typedef struct provider_ops {
 	sbx_status (*exec)(const char *id, const sandbox_handle *h, const exec_request *r,
 			   exec_result *out, err_t *e);
 	/* Tar archives in and out of the sandbox, as the sandbox user, through
-	 * files the caller owns: copy_in reads tar_fd (a regular file at offset
-	 * 0) to its end; copy_out appends the archive to tar_fd, failing with
-	 * RESOURCE_EXHAUSTED past `cap` bytes. */
+	 * descriptors the caller owns: copy_in reads tar_fd (a file at offset 0,
+	 * or a pipe) to its end; copy_out appends the archive to tar_fd,
+	 * failing with RESOURCE_EXHAUSTED past `cap` bytes. */
 	sbx_status (*copy_in)(const char *id, const sandbox_handle *h, const char *dest_dir,
 			      int tar_fd, int run_as_root, err_t *e);
 	sbx_status (*copy_out)(const char *id, const sandbox_handle *h, const char *src_path,

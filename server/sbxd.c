@@ -21,6 +21,7 @@
 #include "paths.h"
 #include "provider.h"
 #include "rpc.h"
+#include "uploads.h"
 #include "secrets.h"
 #include "runs.h"
 #include "services.h"
@@ -288,6 +289,7 @@ int main(int argc, char **argv)
 	daemon_info.serving = 0;
 	janitor_stop();
 	rpc_server_stop(srv);
+	uploads_expire(0); /* whatever was still arriving ends here */
 	events_stop();
 	auth_shutdown();
 	db_thread_close();

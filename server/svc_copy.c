@@ -1,13 +1,13 @@
 /* Sandboxes.CopyIn and CopyOut: files travel as tar archives, whole when
- * they fit in one message, otherwise in parts staged in files under
- * <data_dir>/transfers:
- *   <sandbox>.<upload_id>.in    parts written at their offsets; the last
- *                               part unpacks the archive and removes it
- *   <sandbox>.<download_id>.out the archive made on the first request,
- *                               read in parts, removed after the last
- * The sandbox id in the name ties a staged archive to its sandbox, so
- * whoever may use the sandbox may use its transfers and nobody else. The
- * janitor removes what is left untouched for an hour. */
+ * they fit in one message, otherwise in parts:
+ *   uploads are streamed into the provider's copy as their parts arrive
+ *   (uploads.c), never landing on the daemon's disk;
+ *   downloads are made once into <data_dir>/transfers/<sandbox>.<id>.out
+ *   and read in parts, then removed.
+ * The sandbox id in a download's name ties it to its sandbox, so whoever
+ * may use the sandbox may read it and nobody else. The janitor removes
+ * downloads left untouched for an hour and ends uploads idle for ten
+ * minutes. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +25,7 @@
 #include "fdio.h"
 #include "sandboxes.h"
 #include "services.h"
+#include "uploads.h"
 
 #define TRANSFER_ID_MIN 8
 #define TRANSFER_ID_MAX 64
@@ -124,57 +125,6 @@ static int stage_in_memory(const uint8_t *p, size_t len)
 	return fd;
 }
 
-/* Writes one part of an upload. *fd_out is set, at offset 0, when this
- * was the last part: the whole archive is ready to unpack. */
-static sbx_status stage_part(rpc_call *call, const Sbx__V1__CopyInRequest *r, const char *path, uint64_t cap,
-			     int *fd_out)
-{
-	*fd_out = -1;
-	if (r->offset < 0) {
-		return RPC_FIELD(call, SBX_INVALID_ARGUMENT, "offset", "must not be negative");
-	}
-	uint64_t end = (uint64_t)r->offset + r->tar.len;
-	if (end > cap) {
-		return RPC_FIELD(call, SBX_RESOURCE_EXHAUSTED, "tar",
-				 "the archive would pass %llu bytes, what the sandbox's disk holds",
-				 (unsigned long long)cap);
-	}
-	/* Only a first part creates the staged file: a refused part leaves
-	 * nothing behind. */
-	int fd = open(path, O_RDWR | O_CLOEXEC | (r->offset == 0 ? O_CREAT : 0), 0600);
-	if (fd < 0 && errno == ENOENT) {
-		return RPC_FIELD(call, SBX_FAILED_PRECONDITION, "offset",
-				 "the upload holds no bytes yet: send the part at offset 0 first");
-	}
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		if (fd >= 0) {
-			close(fd);
-		}
-		return RPC_FAIL(call, SBX_INTERNAL, "cannot stage the upload: %s", strerror(errno));
-	}
-	if (r->offset > st.st_size) {
-		close(fd);
-		return RPC_FIELD(call, SBX_FAILED_PRECONDITION, "offset",
-				 "the upload holds %lld bytes: send the part that starts there",
-				 (long long)st.st_size);
-	}
-	if (fdio_pwrite_all(fd, r->tar.data, r->tar.len, r->offset) != 0 ||
-	    (r->last && ftruncate(fd, (off_t)end) != 0)) {
-		int err = errno;
-		close(fd);
-		unlink(path);
-		return RPC_FAIL(call, SBX_RESOURCE_EXHAUSTED, "cannot stage the upload: %s", strerror(err));
-	}
-	if (!r->last) {
-		close(fd);
-		return SBX_OK;
-	}
-	lseek(fd, 0, SEEK_SET);
-	*fd_out = fd;
-	return SBX_OK;
-}
-
 sbx_status svc_sandboxes_copy_in(rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp)
 {
 	const Sbx__V1__CopyInRequest *r = (const Sbx__V1__CopyInRequest *)req;
@@ -197,19 +147,19 @@ sbx_status svc_sandboxes_copy_in(rpc_call *call, const ProtobufCMessage *req, Pr
 	if (s != SBX_OK) {
 		return s;
 	}
-	char path[1400] = "";
-	int fd = -1;
 	if (parts) {
-		staging_path(path, sizeof(path), t.sb->id, r->upload_id, "in");
-		s = stage_part(call, r, path, t.cap, &fd);
-	} else if ((fd = stage_in_memory(r->tar.data, r->tar.len)) < 0) {
-		s = RPC_FAIL(call, SBX_RESOURCE_EXHAUSTED, "cannot stage the archive: %s", strerror(errno));
-	}
-	if (s == SBX_OK && fd >= 0) {
-		s = t.p->copy_in(t.sb->id, &t.h, r->dest_dir, fd, t.as_root, &call->err);
-		close(fd);
-		if (parts) {
-			unlink(path);
+		upload_target u = {.p = t.p, .h = t.h, .as_root = t.as_root, .cap = t.cap};
+		snprintf(u.sandbox_id, sizeof(u.sandbox_id), "%s", t.sb->id);
+		snprintf(u.dest_dir, sizeof(u.dest_dir), "%s", r->dest_dir);
+		char key[160];
+		snprintf(key, sizeof(key), "%s.%s", t.sb->id, r->upload_id);
+		s = uploads_write(key, &u, r->offset, r->tar.data, r->tar.len, r->last, &call->err);
+	} else {
+		int fd = stage_in_memory(r->tar.data, r->tar.len);
+		s = fd >= 0 ? t.p->copy_in(t.sb->id, &t.h, r->dest_dir, fd, t.as_root, &call->err)
+			    : RPC_FAIL(call, SBX_RESOURCE_EXHAUSTED, "cannot stage the archive: %s", strerror(errno));
+		if (fd >= 0) {
+			close(fd);
 		}
 	}
 	if (s != SBX_OK) {

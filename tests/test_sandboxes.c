@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -722,6 +723,18 @@ static void test_copy_large_in_parts(void **state)
 	ci.upload_id = "";
 	assert_int_equal(sbx_sandboxes_copy_in(admin, &ci, &none, &e), SBX_INVALID_ARGUMENT);
 	assert_string_equal(e.field, "offset");
+	/* An upload whose tar fails (no such directory) reports tar's
+	 * complaint, and is over. */
+	char tar_path[500];
+	snprintf(tar_path, sizeof(tar_path), "%s/bigsrc.tar", d.dir);
+	snprintf(cmd, sizeof(cmd), "tar -C %s -cf %s big", src, tar_path);
+	assert_int_equal(system(cmd), 0);
+	int fd = open(tar_path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(sbx_copy_in_fd(admin, id, "/no/such/dir", fd, &e), SBX_FAILED_PRECONDITION);
+	assert_non_null(strstr(e.message, "tar"));
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "test -z \"$(ls -A %s/data/transfers)\"", d.dir);
 	/* Refused parts staged nothing. */
 	assert_int_equal(system(cmd), 0);
 	destroy(id);

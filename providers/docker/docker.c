@@ -1014,7 +1014,9 @@ static sbx_status archive(const char *cid, const char *path, int in_fd, int out_
 		curl_easy_setopt(c, CURLOPT_UPLOAD, 1L); /* PUT */
 		curl_easy_setopt(c, CURLOPT_READFUNCTION, archive_read);
 		curl_easy_setopt(c, CURLOPT_READDATA, &in_fd);
-		curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)sb.st_size);
+		if (S_ISREG(sb.st_mode)) {
+			curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)sb.st_size);
+		} /* else a pipe (an upload still arriving): sent chunked */
 	}
 	CURLcode rc = curl_easy_perform(c);
 	long st = 0;

@@ -960,7 +960,7 @@ static sbx_status run_tar(const char *id, const sandbox_handle *h, const char *c
 			  int in_fd, struct capture *cap, int run_as_root, err_t *e)
 {
 	exec_request r = {.argv = argv, .argc = argc, .working_dir = "/", .has_stdin = in_fd > 0,
-			  .stdin_fd = in_fd, .timeout_seconds = 600, .run_as_root = run_as_root,
+			  .stdin_fd = in_fd, .timeout_seconds = 3600, .run_as_root = run_as_root,
 			  .on_output = capture_out, .arg = cap};
 	exec_result res;
 	sbx_status s = local_exec(id, h, &r, &res, e);
