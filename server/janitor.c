@@ -9,7 +9,7 @@
 #include "db.h"
 #include "executions.h"
 #include "idempotency.h"
-#include "uploads.h"
+#include "transfers.h"
 #include "janitor.h"
 #include "sandboxes.h"
 #include "services.h"
@@ -84,8 +84,7 @@ static int pass(void)
 		char dir[1100];
 		snprintf(dir, sizeof(dir), "%s/executions", daemon_info.data_dir);
 		output_prune(dir, set->log_retention_days);
-		copy_staging_prune(3600);
-		uploads_expire(10 * 60 * 1000);
+		transfers_expire(10 * 60 * 1000);
 		prune_metrics(db, set->metrics_retention_days);
 		idem_prune(db, 24, &e);
 	}

@@ -21,7 +21,7 @@
 #include "paths.h"
 #include "provider.h"
 #include "rpc.h"
-#include "uploads.h"
+#include "transfers.h"
 #include "secrets.h"
 #include "runs.h"
 #include "services.h"
@@ -289,7 +289,7 @@ int main(int argc, char **argv)
 	daemon_info.serving = 0;
 	janitor_stop();
 	rpc_server_stop(srv);
-	uploads_expire(0); /* whatever was still arriving ends here */
+	transfers_expire(0); /* copies still travelling end here */
 	events_stop();
 	auth_shutdown();
 	db_thread_close();

@@ -29,9 +29,6 @@ sbx_status svc_sandbox_load(rpc_call *call, const char *id, Sbx__V1__Sandbox **s
  * account (the janitor); `reason` is unused. */
 sbx_status sandboxes_record_stats_for(sqlite3 *db, const char *id, const char *reason, err_t *e);
 
-/* Removes staged copy archives not touched for `max_age_s` seconds. */
-void copy_staging_prune(int max_age_s);
-
 /* At start-up, before serving: re-attaches the sandboxes the database
  * says are live, and marks the ones that died dead. */
 sbx_status sandboxes_recover(err_t *e);

@@ -1,22 +1,14 @@
-/* Sandboxes.CopyIn and CopyOut: files travel as tar archives, whole when
- * they fit in one message, otherwise in parts:
- *   uploads are streamed into the provider's copy as their parts arrive
- *   (uploads.c), never landing on the daemon's disk;
- *   downloads are made once into <data_dir>/transfers/<sandbox>.<id>.out
- *   and read in parts, then removed.
- * The sandbox id in a download's name ties it to its sandbox, so whoever
- * may use the sandbox may read it and nobody else. The janitor removes
- * downloads left untouched for an hour and ends uploads idle for ten
- * minutes. */
-#include <dirent.h>
+/* Sandboxes.CopyIn and CopyOut: files travel as tar archives, whole (in a
+ * memfd) when they fit in one message, otherwise in parts streamed through
+ * transfers.c, so an archive of any size never lands on the daemon's disk.
+ * A transfer's key holds its sandbox's id, so whoever may use the sandbox
+ * may continue it and nobody else. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -25,7 +17,7 @@
 #include "fdio.h"
 #include "sandboxes.h"
 #include "services.h"
-#include "uploads.h"
+#include "transfers.h"
 
 #define TRANSFER_ID_MIN 8
 #define TRANSFER_ID_MAX 64
@@ -42,39 +34,6 @@ static int transfer_id_ok(const char *id)
 		return 0;
 	}
 	return strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == n;
-}
-
-static void staging_dir(char *out, size_t cap)
-{
-	snprintf(out, cap, "%s/transfers", daemon_info.data_dir);
-}
-
-static void staging_path(char *out, size_t cap, const char *sandbox, const char *id, const char *kind)
-{
-	char dir[1100];
-	staging_dir(dir, sizeof(dir));
-	mkdir(dir, 0700);
-	snprintf(out, cap, "%s/%s.%s.%s", dir, sandbox, id, kind);
-}
-
-void copy_staging_prune(int max_age_s)
-{
-	char dir[1100], path[1400];
-	staging_dir(dir, sizeof(dir));
-	DIR *d = opendir(dir);
-	if (d == NULL) {
-		return;
-	}
-	time_t cutoff = time(NULL) - max_age_s;
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		struct stat st;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (de->d_name[0] != '.' && stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_mtime < cutoff) {
-			unlink(path);
-		}
-	}
-	closedir(d);
 }
 
 enum direction { COPY_IN, COPY_OUT };
@@ -114,6 +73,18 @@ static sbx_status for_copy(rpc_call *call, const char *id, enum direction dir, s
 	return SBX_OK;
 }
 
+/* What a streamed transfer needs of a copy target, with its path. */
+static void target_of(const struct copy_target *t, const char *path, transfer_target *out)
+{
+	memset(out, 0, sizeof(*out));
+	snprintf(out->sandbox_id, sizeof(out->sandbox_id), "%s", t->sb->id);
+	out->h = t->h;
+	out->p = t->p;
+	snprintf(out->path, sizeof(out->path), "%s", path);
+	out->as_root = t->as_root;
+	out->cap = t->cap;
+}
+
 /* A whole archive from one message: staged in memory, not on disk. */
 static int stage_in_memory(const uint8_t *p, size_t len)
 {
@@ -148,12 +119,11 @@ sbx_status svc_sandboxes_copy_in(rpc_call *call, const ProtobufCMessage *req, Pr
 		return s;
 	}
 	if (parts) {
-		upload_target u = {.p = t.p, .h = t.h, .as_root = t.as_root, .cap = t.cap};
-		snprintf(u.sandbox_id, sizeof(u.sandbox_id), "%s", t.sb->id);
-		snprintf(u.dest_dir, sizeof(u.dest_dir), "%s", r->dest_dir);
+		transfer_target u;
+		target_of(&t, r->dest_dir, &u);
 		char key[160];
 		snprintf(key, sizeof(key), "%s.%s", t.sb->id, r->upload_id);
-		s = uploads_write(key, &u, r->offset, r->tar.data, r->tar.len, r->last, &call->err);
+		s = transfers_upload(key, &u, r->offset, r->tar.data, r->tar.len, r->last, &call->err);
 	} else {
 		int fd = stage_in_memory(r->tar.data, r->tar.len);
 		s = fd >= 0 ? t.p->copy_in(t.sb->id, &t.h, r->dest_dir, fd, t.as_root, &call->err)
@@ -170,91 +140,68 @@ sbx_status svc_sandboxes_copy_in(rpc_call *call, const ProtobufCMessage *req, Pr
 	return SBX_OK;
 }
 
-/* Replies with the part of the archive in `fd` at `offset`; at its end
- * the staged file (`path`, when not empty) is removed. */
-static sbx_status reply_part(rpc_call *call, int fd, int64_t offset, size_t part, const char *path,
-			     Sbx__V1__CopyOutResponse *out)
+/* A part of a download: the first request (no download_id) starts it on a
+ * running sandbox; later ones need only the sandbox to be the caller's. */
+static sbx_status download_part(rpc_call *call, const Sbx__V1__CopyOutRequest *r, Sbx__V1__CopyOutResponse *out)
 {
-	struct stat st;
-	if (fstat(fd, &st) != 0) {
-		return RPC_FAIL(call, SBX_INTERNAL, "staged archive: %s", strerror(errno));
+	int first = r->download_id[0] == '\0';
+	if (!first && !transfer_id_ok(r->download_id)) {
+		return RPC_FIELD(call, SBX_INVALID_ARGUMENT, "download_id", "not one this daemon hands out");
 	}
-	if (offset < 0 || offset > st.st_size) {
-		return RPC_FIELD(call, SBX_OUT_OF_RANGE, "offset", "the archive has %lld bytes",
-				 (long long)st.st_size);
+	struct copy_target t;
+	transfer_target target;
+	sbx_status s = first ? for_copy(call, r->id, COPY_OUT, &t) : svc_sandbox_load(call, r->id, &t.sb, NULL, NULL);
+	if (s != SBX_OK) {
+		return s;
 	}
-	size_t n = (size_t)(st.st_size - offset) < part ? (size_t)(st.st_size - offset) : part;
-	uint8_t *buf = arena_alloc(call->arena, n ? n : 1);
-	if (buf == NULL) {
+	char id[TRANSFER_ID_MAX + 1];
+	if (first) {
+		target_of(&t, r->path, &target);
+		unsigned char rnd[8];
+		randombytes_buf(rnd, sizeof(rnd));
+		sodium_bin2hex(id, 17, rnd, sizeof(rnd));
+	} else {
+		snprintf(id, sizeof(id), "%s", r->download_id);
+	}
+	char key[160];
+	snprintf(key, sizeof(key), "%s.%s", t.sb->id, id);
+	/* Half a message per part leaves room for everything else. */
+	size_t cap = daemon_info.max_message / 2, n = 0;
+	uint8_t *buf = arena_alloc(call->arena, cap);
+	if (buf == NULL || (out->download_id = arena_strdup(call->arena, id)) == NULL) {
 		return RPC_FAIL(call, SBX_RESOURCE_EXHAUSTED, "out of memory");
 	}
-	ssize_t got = fdio_pread_full(fd, buf, n, offset);
-	if (got != (ssize_t)n) {
-		return RPC_FAIL(call, SBX_INTERNAL, "staged archive: %s", got < 0 ? strerror(errno) : "short read");
+	int eof = 0;
+	s = transfers_download(key, first ? &target : NULL, first, r->offset, buf, cap, &n, &eof, &call->err);
+	if (s != SBX_OK) {
+		return s;
 	}
 	out->tar.data = buf;
 	out->tar.len = n;
-	out->offset = offset;
-	out->total_bytes = st.st_size;
-	out->eof = offset + (int64_t)n == st.st_size;
-	if (path[0] != '\0') {
-		if (out->eof) {
-			unlink(path);
-		} else {
-			futimens(fd, NULL); /* in use: not for the janitor */
-		}
+	out->offset = r->offset;
+	out->eof = eof;
+	out->total_bytes = eof ? r->offset + (int64_t)n : 0;
+	if (first || eof) {
+		sandboxes_touch(call->db, t.sb->id, &call->err);
 	}
 	return SBX_OK;
 }
 
-/* The first request of a download in parts: makes the archive. */
-static sbx_status make_download(rpc_call *call, const Sbx__V1__CopyOutRequest *r, char *path, size_t path_cap,
-				char *id, int *fd_out)
+/* Replies with the whole archive in the memfd `fd`. */
+static sbx_status whole_reply(rpc_call *call, int fd, Sbx__V1__CopyOutResponse *out)
 {
-	struct copy_target t;
-	sbx_status s = for_copy(call, r->id, COPY_OUT, &t);
-	if (s != SBX_OK) {
-		return s;
+	off_t len = lseek(fd, 0, SEEK_END);
+	uint8_t *buf = len >= 0 ? arena_alloc(call->arena, len ? (size_t)len : 1) : NULL;
+	if (buf == NULL) {
+		return RPC_FAIL(call, SBX_RESOURCE_EXHAUSTED, "out of memory");
 	}
-	unsigned char rnd[8];
-	randombytes_buf(rnd, sizeof(rnd));
-	sodium_bin2hex(id, 17, rnd, sizeof(rnd));
-	staging_path(path, path_cap, t.sb->id, id, "out");
-	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		return RPC_FAIL(call, SBX_INTERNAL, "cannot stage the download: %s", strerror(errno));
+	if (fdio_pread_full(fd, buf, (size_t)len, 0) != (ssize_t)len) {
+		return RPC_FAIL(call, SBX_INTERNAL, "reading the archive back: %s", strerror(errno));
 	}
-	s = t.p->copy_out(t.sb->id, &t.h, r->path, fd, t.cap, t.as_root, &call->err);
-	if (s != SBX_OK) {
-		close(fd);
-		unlink(path);
-		return s;
-	}
-	sandboxes_touch(call->db, t.sb->id, &call->err);
-	*fd_out = fd;
-	return SBX_OK;
-}
-
-/* A later request of a download in parts: the sandbox must still be the
- * caller's, not necessarily running. */
-static sbx_status open_download(rpc_call *call, const Sbx__V1__CopyOutRequest *r, char *path, size_t path_cap,
-				int *fd_out)
-{
-	if (!transfer_id_ok(r->download_id)) {
-		return RPC_FIELD(call, SBX_INVALID_ARGUMENT, "download_id", "not one this daemon hands out");
-	}
-	Sbx__V1__Sandbox *sb = NULL;
-	sbx_status s = svc_sandbox_load(call, r->id, &sb, NULL, NULL);
-	if (s != SBX_OK) {
-		return s;
-	}
-	staging_path(path, path_cap, sb->id, r->download_id, "out");
-	*fd_out = open(path, O_RDONLY | O_CLOEXEC);
-	if (*fd_out < 0) {
-		return RPC_FIELD(call, SBX_NOT_FOUND, "download_id",
-				 "no download %s: it was read to its end or left for an hour; start again",
-				 r->download_id);
-	}
+	out->tar.data = buf;
+	out->tar.len = (size_t)len;
+	out->total_bytes = len;
+	out->eof = 1;
 	return SBX_OK;
 }
 
@@ -278,7 +225,7 @@ static sbx_status whole_download(rpc_call *call, const Sbx__V1__CopyOutRequest *
 			  one);
 	}
 	if (s == SBX_OK) {
-		s = reply_part(call, fd, 0, one, "", out);
+		s = whole_reply(call, fd, out);
 		sandboxes_touch(call->db, t.sb->id, &call->err);
 	}
 	close(fd);
@@ -302,27 +249,7 @@ sbx_status svc_sandboxes_copy_out(rpc_call *call, const ProtobufCMessage *req, P
 		return RPC_FIELD(call, SBX_INVALID_ARGUMENT, "offset",
 				 "a download starts at 0; later parts name its download_id");
 	}
-	sbx_status s;
-	if (!r->parts) {
-		s = whole_download(call, r, out);
-	} else {
-		char path[1400], id[TRANSFER_ID_MAX + 1];
-		int fd = -1;
-		if (r->download_id[0] == '\0') {
-			s = make_download(call, r, path, sizeof(path), id, &fd);
-		} else {
-			snprintf(id, sizeof(id), "%s", r->download_id);
-			s = open_download(call, r, path, sizeof(path), &fd);
-		}
-		/* Half a message per part leaves room for everything else. */
-		if (s == SBX_OK) {
-			s = reply_part(call, fd, r->offset, daemon_info.max_message / 2, path, out);
-			close(fd);
-		}
-		if (s == SBX_OK && (out->download_id = arena_strdup(call->arena, id)) == NULL) {
-			s = RPC_FAIL(call, SBX_RESOURCE_EXHAUSTED, "out of memory");
-		}
-	}
+	sbx_status s = r->parts ? download_part(call, r, out) : whole_download(call, r, out);
 	if (s == SBX_OK) {
 		*resp = &out->base;
 	}
