@@ -38,7 +38,6 @@ struct sbx_client {
 	nng_socket sock;
 	pthread_mutex_t mu;
 	struct slot *idle;
-	struct sbx_subscription *subs; /* idle SUB sockets */
 	char event_address[1024];
 	nng_tls_config *tls;
 	char address[1024];
@@ -48,18 +47,60 @@ struct sbx_client {
 	size_t max_message;
 };
 
-/* Subscriptions reuse SUB sockets: closing nng sockets often (and from
- * several threads) can deadlock in nng 1.5's close path, and a fresh socket
- * costs a Server.Info call and a dial. An unsubscribed socket goes back to
- * its client's pool; messages of its old topic still in flight are skipped
- * by prefix. */
+/* Subscriptions reuse SUB sockets, process-wide: closing a SUB socket can
+ * deadlock in nng 1.5's close path (seen in sbx_disconnect, waiting for a
+ * pipe the reaper never takes), and a fresh socket costs a dial. An
+ * unsubscribed socket goes to a pool shared by every client of the process,
+ * keyed by event address and message limit, so it outlives sbx_disconnect
+ * and is never closed; messages of its old topic still in flight are
+ * skipped by prefix. Past SUB_POOL_MAX idle sockets (many subscriptions at
+ * once, then none) the extra ones are closed. */
+#define SUB_POOL_MAX 32
+
 struct sbx_subscription {
 	struct sbx_subscription *next; /* in the pool */
-	sbx_client *client;
 	nng_socket sock;
 	size_t max_message;
+	char address[1024];
 	char topic[256];
 };
+
+static pthread_mutex_t sub_pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct sbx_subscription *sub_pool;
+static int sub_pool_n;
+
+/* An idle socket dialled to `address` with this limit, or NULL. */
+static struct sbx_subscription *sub_pool_take(const char *address, size_t max_message)
+{
+	pthread_mutex_lock(&sub_pool_mu);
+	struct sbx_subscription **pp = &sub_pool, *sub = NULL;
+	for (; *pp != NULL; pp = &(*pp)->next) {
+		if ((*pp)->max_message == max_message && strcmp((*pp)->address, address) == 0) {
+			sub = *pp;
+			*pp = sub->next;
+			sub_pool_n--;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&sub_pool_mu);
+	return sub;
+}
+
+static void sub_pool_put(struct sbx_subscription *sub)
+{
+	pthread_mutex_lock(&sub_pool_mu);
+	int keep = sub_pool_n < SUB_POOL_MAX;
+	if (keep) {
+		sub->next = sub_pool;
+		sub_pool = sub;
+		sub_pool_n++;
+	}
+	pthread_mutex_unlock(&sub_pool_mu);
+	if (!keep) {
+		nng_close(sub->sock);
+		free(sub);
+	}
+}
 
 static sbx_status set_err(sbx_error *err, sbx_status code, const char *field,
 			  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -225,12 +266,6 @@ void sbx_disconnect(sbx_client *c)
 		nng_aio_free(s->aio);
 		nng_ctx_close(s->ctx);
 		free(s);
-	}
-	while (c->subs != NULL) {
-		struct sbx_subscription *sub = c->subs;
-		c->subs = sub->next;
-		nng_close(sub->sock);
-		free(sub);
 	}
 	nng_close(c->sock);
 	pthread_mutex_destroy(&c->mu);
@@ -505,10 +540,15 @@ static sbx_status new_sub_socket(sbx_client *c, sbx_subscription **out, sbx_erro
 	if (s != SBX_OK) {
 		return s;
 	}
+	if ((*out = sub_pool_take(addr, c->max_message)) != NULL) {
+		return SBX_OK;
+	}
 	sbx_subscription *sub = calloc(1, sizeof(*sub));
 	if (sub == NULL) {
 		return set_err(err, SBX_RESOURCE_EXHAUSTED, NULL, "out of memory");
 	}
+	snprintf(sub->address, sizeof(sub->address), "%s", addr);
+	sub->max_message = c->max_message;
 	int rv = nng_sub0_open(&sub->sock);
 	if (rv == 0) {
 		rv = nng_socket_set_int(sub->sock, NNG_OPT_RECVBUF, SUB_RECV_BUFFER);
@@ -536,21 +576,12 @@ sbx_status sbx_subscribe(sbx_client *c, const char *topic, sbx_subscription **ou
 	if (strlen(topic) >= sizeof(((sbx_subscription *)0)->topic)) {
 		return set_err(err, SBX_INVALID_ARGUMENT, "topic", "longer than 255 bytes");
 	}
-	pthread_mutex_lock(&c->mu);
-	sbx_subscription *sub = c->subs;
-	if (sub != NULL) {
-		c->subs = sub->next;
-	}
-	pthread_mutex_unlock(&c->mu);
-	if (sub == NULL) {
-		sbx_status s = new_sub_socket(c, &sub, err);
-		if (s != SBX_OK) {
-			return s;
-		}
+	sbx_subscription *sub = NULL;
+	sbx_status st = new_sub_socket(c, &sub, err);
+	if (st != SBX_OK) {
+		return st;
 	}
 	sub->next = NULL;
-	sub->client = c;
-	sub->max_message = c->max_message;
 	snprintf(sub->topic, sizeof(sub->topic), "%s", topic);
 	/* Topics are byte prefixes: subscribe without the NUL. */
 	int rv = nng_socket_set(sub->sock, NNG_OPT_SUB_SUBSCRIBE, topic, strlen(topic));
@@ -622,11 +653,7 @@ void sbx_unsubscribe(sbx_subscription *s)
 	while (nng_recvmsg(s->sock, &m, NNG_FLAG_NONBLOCK) == 0) {
 		nng_msg_free(m);
 	}
-	sbx_client *c = s->client;
-	pthread_mutex_lock(&c->mu);
-	s->next = c->subs;
-	c->subs = s;
-	pthread_mutex_unlock(&c->mu);
+	sub_pool_put(s);
 }
 
 /* ---- following output ------------------------------------------------------ */
