@@ -556,7 +556,7 @@ static sbx_status docker_destroy(const char *id, sandbox_handle *h, err_t *e)
 	return s;
 }
 
-static void kill_leftover_execs(json_t *container);
+static void kill_leftover_execs(json_t *container, const char *cid);
 
 static sbx_status docker_reattach(const char *id, sandbox_handle *h, sandbox_liveness *out, err_t *e)
 {
@@ -574,7 +574,7 @@ static sbx_status docker_reattach(const char *id, sandbox_handle *h, sandbox_liv
 	json_t *state = json_object_get(j, "State");
 	if (json_is_true(json_object_get(state, "Running"))) {
 		*out = json_is_true(json_object_get(state, "Paused")) ? SANDBOX_PAUSED_ALIVE : SANDBOX_ALIVE;
-		kill_leftover_execs(j);
+		kill_leftover_execs(j, h->ref);
 	}
 	json_decref(j);
 	free(body);
@@ -752,11 +752,30 @@ static sbx_status exec_inspect(const char *eid, int64_t *pid, int *exit_code, in
 	return s;
 }
 
+/* Whether host process `pid` lives in container `cid` (its cgroup names
+ * the container's id): a pid Docker reported may since have been reused. */
+static int in_container(int64_t pid, const char *cid)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof(path), "/proc/%lld/cgroup", (long long)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		return 0;
+	}
+	ssize_t n = fdio_read_full(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return cid[0] != '\0' && strstr(buf, cid) != NULL;
+}
+
 /* After a daemon restart, commands the previous daemon started in this
  * container have nobody reading them; their executions are recorded as
- * interrupted, so they are ended too, as native sandboxes' are. */
-static void kill_leftover_execs(json_t *container)
+ * interrupted, so they are ended too, as native sandboxes' are. The
+ * engine may already call an exec finished once its stream is gone, so
+ * what counts is whether its process still runs in the container. */
+static void kill_leftover_execs(json_t *container, const char *cid)
 {
+	const char *full = json_string_value(json_object_get(container, "Id"));
 	json_t *ids = json_object_get(container, "ExecIDs");
 	size_t i;
 	json_t *v;
@@ -766,7 +785,7 @@ static void kill_leftover_execs(json_t *container)
 		int code = 0, running = 0;
 		err_t ignored;
 		if (json_is_string(v) && exec_inspect(json_string_value(v), &pid, &code, &running, &ignored) == SBX_OK &&
-		    running && pid > 1) {
+		    pid > 1 && in_container(pid, full ? full : cid)) {
 			kill_tree((pid_t)pid, SIGKILL);
 		}
 	}
