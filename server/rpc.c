@@ -425,6 +425,11 @@ static void ctx_cb(void *arg)
 	switch (c->state) {
 	case CTX_RECV:
 		if (rv == NNG_ECLOSED || rv == NNG_ECANCELED) {
+			if (!c->srv->draining) {
+				/* Not ours to stop: say so, since a context lost is
+				 * capacity lost until the daemon restarts. */
+				fprintf(stderr, "sbxd: rpc: a receive context stopped: %s\n", nng_strerror(rv));
+			}
 			ctx_idle(c);
 			return;
 		}

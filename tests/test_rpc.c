@@ -70,6 +70,7 @@ static int reply_code(nng_msg *r, char *msg, size_t cap)
 {
 	const uint8_t *hb, *bb;
 	size_t hl, bl;
+	assert_non_null(r); /* no reply before the call's timeout */
 	assert_int_equal(wire_split(nng_msg_body(r), nng_msg_len(r), &hb, &hl, &bb, &bl), 0);
 	Sbx__V1__ReplyHeader *h = sbx__v1__reply_header__unpack(NULL, hl, hb);
 	assert_non_null(h);
